@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level build for vmw86: the kernel module, the launcher, the selftests,
+# and the test machine that runs them (see README.md).
+#
+# KDIR selects the kernel headers the module is built against. By default it
+# is Debian's headers for the newest installed distribution kernel, which is
+# also the kernel the test machine boots.
+
+KVER ?= $(shell scripts/kernel-version.sh)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+BUILD ?= $(CURDIR)/build
+
+.PHONY: all module selftests check run clean deps
+
+all: module selftests
+
+deps:
+	scripts/deps.sh
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+selftests:
+	$(MAKE) -C tools/testing/selftests/vmw86 OUTPUT=$(BUILD)/selftests
+
+check:
+	scripts/check.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	rm -rf $(BUILD)

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmw86 SVM exits: what each #VMEXIT code means for the vCPU (AMD APM vol.
+ * 2, 15.9-15.13 for the intercepts and appendix C for the codes), the MSRs
+ * the vCPU keeps, and the architectural reset state.
+ *
+ * A handler returns 1 to re-enter the guest, 0 to return to user space with
+ * vcpu->run describing the exit, or a negative errno.
+ */
+#include <linux/kernel.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+#include <asm/traps.h>
+#include <asm/trapnr.h>
+
+#include "svm.h"
+
+/* Instruction lengths, used when the CPU has no NextRIP (APM 15.7.1). */
+#define LEN_CPUID	2
+#define LEN_HLT		1
+#define LEN_MSR		2
+#define LEN_VMMCALL	3
+#define LEN_XSETBV	3
+#define LEN_RDTSCP	3
+#define LEN_INVD	2
+
+#define EFER_GUEST_WRITABLE	(EFER_SCE | EFER_LME | EFER_NX | EFER_FFXSR)
+#define PAT_RESET_VALUE		0x0007040600070406ULL
+
+/**
+ * svm_inject_exception() - deliver an exception to the guest on next VMRUN
+ * @vcpu: the vCPU.
+ * @vector: the exception vector.
+ * @has_err: the vector pushes an error code.
+ * @err: the error code.
+ *
+ * Uses EVENTINJ (APM 15.20); RIP stays on the faulting instruction.
+ */
+void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector, bool has_err,
+			  u32 err)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
+		       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = err;
+}
+
+static void inject_ud(struct vmw86_vcpu *vcpu)
+{
+	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
+}
+
+static void inject_gp(struct vmw86_vcpu *vcpu)
+{
+	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+}
+
+static void skip_insn(struct vmw86_vcpu *vcpu, unsigned int len)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	if (svm_uses_nrips() && vmcb->control.next_rip)
+		vcpu->rip = vmcb->control.next_rip;
+	else
+		vcpu->rip += len;
+}
+
+static void set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,
+		    u16 attrib)
+{
+	seg->selector = sel;
+	seg->base = base;
+	seg->limit = limit;
+	seg->attrib = attrib;
+}
+
+/**
+ * svm_init_vmcb_state() - put the vCPU in the x86 reset state
+ * @vcpu: the vCPU.
+ *
+ * The state after RESET (AMD APM vol. 2, 14.1.3 "Processor Initialization
+ * State"): real mode at F000:FFF0 with CS base FFFF0000, caches disabled.
+ */
+void svm_init_vmcb_state(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	memset(save, 0, sizeof(*save));
+	set_seg(&save->cs, 0xf000, 0xffff0000, 0xffff, 0x9b);
+	set_seg(&save->ds, 0, 0, 0xffff, 0x93);
+	set_seg(&save->es, 0, 0, 0xffff, 0x93);
+	set_seg(&save->fs, 0, 0, 0xffff, 0x93);
+	set_seg(&save->gs, 0, 0, 0xffff, 0x93);
+	set_seg(&save->ss, 0, 0, 0xffff, 0x93);
+	set_seg(&save->gdtr, 0, 0, 0xffff, 0);
+	set_seg(&save->idtr, 0, 0, 0xffff, 0);
+	set_seg(&save->ldtr, 0, 0, 0xffff, 0x82);
+	set_seg(&save->tr, 0, 0, 0xffff, 0x8b);
+	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+	save->efer = EFER_SVME;
+	save->dr6 = 0xffff0ff0;
+	save->dr7 = 0x400;
+	save->g_pat = PAT_RESET_VALUE;
+
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->xcr0 = XFEATURE_MASK_FP;
+	svm->reinject = 0;
+	svm->vmcb->control.event_inj = 0;
+	svm->vmcb->control.int_ctl &= ~V_TPR_MASK;
+}
+
+static bool is_canonical(u64 addr)
+{
+	return sign_extend64(addr, boot_cpu_data.x86_virt_bits - 1) == addr;
+}
+
+/* Every PAT entry must be a defined memory type (APM vol. 2, 7.8.1). */
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = (pat >> (i * 8)) & 0xff;
+
+		if (type != 0 && type != 1 && (type < 4 || type > 7))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * svm_get_msr() - read an MSR the vCPU keeps
+ * @vcpu: the vCPU.
+ * @index: the MSR.
+ * @data: the value.
+ *
+ * Return: 0, or -ENOENT for an MSR vmw86 does not keep (a guest RDMSR of
+ * it gets #GP).
+ */
+int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:			*data = save->efer & ~EFER_SVME; break;
+	case MSR_STAR:			*data = save->star; break;
+	case MSR_LSTAR:			*data = save->lstar; break;
+	case MSR_CSTAR:			*data = save->cstar; break;
+	case MSR_SYSCALL_MASK:		*data = save->sfmask; break;
+	case MSR_KERNEL_GS_BASE:	*data = save->kernel_gs_base; break;
+	case MSR_FS_BASE:		*data = save->fs.base; break;
+	case MSR_GS_BASE:		*data = save->gs.base; break;
+	case MSR_IA32_SYSENTER_CS:	*data = save->sysenter_cs; break;
+	case MSR_IA32_SYSENTER_ESP:	*data = save->sysenter_esp; break;
+	case MSR_IA32_SYSENTER_EIP:	*data = save->sysenter_eip; break;
+	case MSR_IA32_CR_PAT:		*data = save->g_pat; break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + svm->vmcb->control.tsc_offset;
+		break;
+	case MSR_TSC_AUX:		*data = svm->tsc_aux; break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/**
+ * svm_set_msr() - write an MSR the vCPU keeps
+ * @vcpu: the vCPU.
+ * @index: the MSR.
+ * @data: the value.
+ *
+ * Applies the checks the hardware's WRMSR would (reserved bits, canonical
+ * addresses), so that no value reaches VMLOAD or VMRUN that the guest
+ * could not have written itself.
+ *
+ * Return: 0; -ENOENT for an MSR vmw86 does not keep; -EINVAL for a refused
+ * value (a guest WRMSR gets #GP for either).
+ */
+int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		if (data & ~(EFER_GUEST_WRITABLE | EFER_LMA))
+			return -EINVAL;
+		/* LMA is the processor's to set (APM vol. 2, 14.6). */
+		save->efer = (data & EFER_GUEST_WRITABLE) |
+			     (save->efer & EFER_LMA) | EFER_SVME;
+		return 0;
+	case MSR_STAR:		save->star = data; return 0;
+	case MSR_SYSCALL_MASK:	save->sfmask = data; return 0;
+	case MSR_IA32_SYSENTER_CS: save->sysenter_cs = data; return 0;
+	case MSR_IA32_CR_PAT:
+		if (!pat_valid(data))
+			return -EINVAL;
+		save->g_pat = data;
+		return 0;
+	case MSR_IA32_TSC:
+		svm->vmcb->control.tsc_offset = data - rdtsc();
+		return 0;
+	case MSR_TSC_AUX:
+		if (data >> 32)
+			return -EINVAL;
+		svm->tsc_aux = data;
+		return 0;
+	}
+
+	/* The rest hold addresses, which must be canonical. */
+	if (!is_canonical(data))
+		return -EINVAL;
+	switch (index) {
+	case MSR_LSTAR:			save->lstar = data; break;
+	case MSR_CSTAR:			save->cstar = data; break;
+	case MSR_KERNEL_GS_BASE:	save->kernel_gs_base = data; break;
+	case MSR_FS_BASE:		save->fs.base = data; break;
+	case MSR_GS_BASE:		save->gs.base = data; break;
+	case MSR_IA32_SYSENTER_ESP:	save->sysenter_esp = data; break;
+	case MSR_IA32_SYSENTER_EIP:	save->sysenter_eip = data; break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int handle_msr(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u32 index = vcpu->regs[VCPU_REG_RCX];
+	u64 data;
+
+	if (vmcb->control.exit_info_1) {
+		data = (vcpu->regs[VCPU_REG_RDX] << 32) |
+		       (u32)vcpu->regs[VCPU_REG_RAX];
+		if (svm_set_msr(vcpu, index, data)) {
+			inject_gp(vcpu);
+			return 1;
+		}
+	} else {
+		if (svm_get_msr(vcpu, index, &data)) {
+			inject_gp(vcpu);
+			return 1;
+		}
+		vcpu->regs[VCPU_REG_RAX] = lower_32_bits(data);
+		vcpu->regs[VCPU_REG_RDX] = upper_32_bits(data);
+	}
+	skip_insn(vcpu, LEN_MSR);
+	return 1;
+}
+
+static int handle_cpuid(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u32 out[4];
+
+	vmw86_cpuid_lookup(vcpu, vcpu->regs[VCPU_REG_RAX],
+			   vcpu->regs[VCPU_REG_RCX],
+			   vmcb->save.cr4 & X86_CR4_OSXSAVE, out);
+	vcpu->regs[VCPU_REG_RAX] = out[0];
+	vcpu->regs[VCPU_REG_RBX] = out[1];
+	vcpu->regs[VCPU_REG_RCX] = out[2];
+	vcpu->regs[VCPU_REG_RDX] = out[3];
+	skip_insn(vcpu, LEN_CPUID);
+	return 1;
+}
+
+/* EXITINFO1 of an IOIO intercept (APM vol. 2, 15.10.2, figure 15-2). */
+static int handle_ioio(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u32 info = c->exit_info_1;
+	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	u8 asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
+
+	/* SZ8/SZ16/SZ32 and A16/A32/A64 are one-hot: bit n means 2^n units. */
+	return vmw86_vcpu_exit_io(vcpu, info >> 16, size == 4 ? 4 : size,
+				  info & SVM_IOIO_TYPE_MASK,
+				  info & SVM_IOIO_STR_MASK,
+				  info & SVM_IOIO_REP_MASK,
+				  asize == 4 ? 8 : asize * 2, c->exit_info_2);
+}
+
+/* EXITINFO1 of a nested page fault is a #PF error code (APM 15.25.6). */
+static int handle_npf(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	bool write = c->exit_info_1 & X86_PF_WRITE;
+	bool fetch = c->exit_info_1 & X86_PF_INSTR;
+	u64 gpa = c->exit_info_2;
+	int ret;
+
+	ret = vmw86_handle_gpa_fault(vcpu, gpa, write);
+	if (ret == VMW86_FAULT_RETRY)
+		return 1;
+	if (ret == VMW86_FAULT_MMIO)
+		return vmw86_vcpu_exit_mmio(vcpu, gpa, write, fetch);
+	return ret;
+}
+
+static int handle_xsetbv(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 value = (vcpu->regs[VCPU_REG_RDX] << 32) |
+		    (u32)vcpu->regs[VCPU_REG_RAX];
+
+	if (vmcb->save.cpl != 0 ||
+	    !vmw86_vcpu_xsetbv(vcpu, vcpu->regs[VCPU_REG_RCX], value)) {
+		inject_gp(vcpu);
+		return 1;
+	}
+	skip_insn(vcpu, LEN_XSETBV);
+	return 1;
+}
+
+static int handle_rdtscp(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 tsc = rdtsc() + svm->vmcb->control.tsc_offset;
+
+	vcpu->regs[VCPU_REG_RAX] = lower_32_bits(tsc);
+	vcpu->regs[VCPU_REG_RDX] = upper_32_bits(tsc);
+	vcpu->regs[VCPU_REG_RCX] = svm->tsc_aux;
+	skip_insn(vcpu, LEN_RDTSCP);
+	return 1;
+}
+
+/*
+ * An event whose delivery the exit interrupted (EXITINTINFO, APM 15.7.2)
+ * must be delivered again. Software interrupts and the INT3/INTO traps are
+ * not re-injected: RIP still points at their instruction, which runs again.
+ */
+static void save_interrupted_event(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u32 info = svm->vmcb->control.exit_int_info;
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
+	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+	     (vector == X86_TRAP_BP || vector == X86_TRAP_OF)))
+		return;
+	svm->reinject = info;
+	svm->reinject_err = svm->vmcb->control.exit_int_info_err;
+}
+
+/**
+ * svm_handle_exit() - act on the #VMEXIT that just happened
+ * @vcpu: the vCPU, back from svm_enter_guest().
+ *
+ * Context: process, interrupts on, preemptible.
+ * Return: 1 to re-enter the guest; 0 to return to user space (vcpu->run
+ * says why); a negative errno for VMW86_RUN to return.
+ */
+int svm_handle_exit(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct vmw86_run *run = vcpu->run;
+	u64 code = ((u64)c->exit_code_hi << 32) | c->exit_code;
+
+	save_interrupted_event(vcpu);
+
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+	case SVM_EXIT_INIT:
+		/* The host took it after STGI; nothing left for the guest. */
+		return 1;
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_MC:
+		/* A host machine check: let the host's handler see it. */
+		if (boot_cpu_has(X86_FEATURE_MCE))
+			asm volatile("int $0x12");
+		return 1;
+	case SVM_EXIT_CPUID:
+		return handle_cpuid(vcpu);
+	case SVM_EXIT_MSR:
+		return handle_msr(vcpu);
+	case SVM_EXIT_IOIO:
+		return handle_ioio(vcpu);
+	case SVM_EXIT_NPF:
+		return handle_npf(vcpu);
+	case SVM_EXIT_XSETBV:
+		return handle_xsetbv(vcpu);
+	case SVM_EXIT_RDTSCP:
+		return handle_rdtscp(vcpu);
+	case SVM_EXIT_HLT:
+		skip_insn(vcpu, LEN_HLT);
+		run->exit_reason = VMW86_EXIT_HLT;
+		return 0;
+	case SVM_EXIT_VMMCALL:
+		skip_insn(vcpu, LEN_VMMCALL);
+		run->exit_reason = VMW86_EXIT_VMMCALL;
+		return 0;
+	case SVM_EXIT_SHUTDOWN:
+		/* The VMCB is undefined after SHUTDOWN (APM 15.13.5): reset it. */
+		svm_init_vmcb_state(vcpu);
+		run->exit_reason = VMW86_EXIT_SHUTDOWN;
+		return 0;
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		/* No device DMA reaches guest memory behind the caches. */
+		skip_insn(vcpu, LEN_INVD);
+		return 1;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+	case SVM_EXIT_RDPRU:
+		/* As on a CPU without SVM (or MONITOR, RDPRU): #UD. */
+		inject_ud(vcpu);
+		return 1;
+	case SVM_EXIT_RDPMC:
+		/* Host performance counters are not the guest's to read. */
+		inject_gp(vcpu);
+		return 1;
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3:
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3:
+		svm_dr_intercepted(vcpu);
+		return 1;
+	case SVM_EXIT_ERR:
+		run->exit_reason = VMW86_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_exit_reason = code;
+		return 0;
+	default:
+		run->exit_reason = VMW86_EXIT_INTERNAL_ERROR;
+		run->internal.suberror = VMW86_INTERNAL_ERROR_UNHANDLED_EXIT;
+		run->internal.ndata = 1;
+		run->internal.data[0] = code;
+		return 0;
+	}
+}

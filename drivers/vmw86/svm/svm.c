@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmw86 SVM backend: detection, turning SVM on and off per CPU, the VMCB,
+ * ASIDs, and the run loop around the world switch (AMD APM vol. 2,
+ * chapter 15).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/io.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr-index.h>
+#include <asm/processor.h>
+#include <asm/special_insns.h>
+#include <asm/virtext.h>
+
+#include "svm.h"
+
+/* The VMCB layout is the hardware's (APM vol. 2, appendix B). */
+static_assert(sizeof(struct vmcb_control_area) == 1024);
+static_assert(sizeof(struct vmcb_seg) == 16);
+static_assert(offsetof(struct vmcb_save_area, efer) == 0xd0);
+static_assert(offsetof(struct vmcb_save_area, rip) == 0x178);
+static_assert(offsetof(struct vmcb_save_area, rax) == 0x1f8);
+static_assert(offsetof(struct vmcb_save_area, g_pat) == 0x268);
+
+/* The permission maps' sizes (APM 15.10.1 and 15.11). */
+#define IOPM_SIZE	(3 * PAGE_SIZE)		/* 12 KiB: one bit per port */
+#define MSRPM_SIZE	(2 * PAGE_SIZE)		/* 8 KiB: two bits per MSR */
+
+static DEFINE_PER_CPU(struct svm_cpu_data *, svm_cpu_data);
+static struct page *iopm_pages, *msrpm_pages;
+static u64 iopm_pa, msrpm_pa;
+static bool has_nrips;
+static u64 host_xcr0;
+
+static inline void clgi(void)
+{
+	asm volatile("clgi" ::: "memory");
+}
+
+static inline void stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+static int svm_probe(void)
+{
+	const char *msg;
+	u64 vm_cr;
+
+	if (!cpu_has_svm(&msg)) {
+		pr_err("this CPU cannot run vmw86 guests: %s\n", msg);
+		return -ENODEV;
+	}
+	rdmsrl(MSR_VM_CR, vm_cr);
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
+		pr_err("SVM is disabled by the firmware (VM_CR.SVMDIS); enable it in the BIOS setup\n");
+		return -ENODEV;
+	}
+	if (!boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_err("this CPU has SVM but no nested paging (NPT), which vmw86 requires\n");
+		return -ENODEV;
+	}
+	has_nrips = boot_cpu_has(X86_FEATURE_NRIPS);
+	host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
+		    xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
+	return 0;
+}
+
+/*
+ * MSRs the guest may read and write directly: their values live in the
+ * VMCB and are switched by VMLOAD/VMSAVE, so the host never sees them.
+ */
+static const u32 msr_passthrough[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+};
+
+/* Clear the read and write intercept bits of one MSR (APM 15.11). */
+static void msrpm_allow(u8 *msrpm, u32 msr)
+{
+	u32 base, offset;
+
+	if (msr < 0x2000)
+		base = 0;
+	else if (msr - 0xc0000000 < 0x2000)
+		base = 0x800;
+	else
+		base = 0x1000;
+	offset = (msr & 0x1fff) * 2;
+	msrpm[base + offset / 8] &= ~(3 << (offset % 8));
+}
+
+static void svm_free_cpu_data(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu_data *sd = per_cpu(svm_cpu_data, cpu);
+
+		if (!sd)
+			continue;
+		if (sd->hsave)
+			__free_page(sd->hsave);
+		if (sd->host_vmcb)
+			__free_page(sd->host_vmcb);
+		kfree(sd);
+		per_cpu(svm_cpu_data, cpu) = NULL;
+	}
+}
+
+static void svm_hardware_unsetup(void)
+{
+	svm_free_cpu_data();
+	if (iopm_pages)
+		__free_pages(iopm_pages, get_order(IOPM_SIZE));
+	if (msrpm_pages)
+		__free_pages(msrpm_pages, get_order(MSRPM_SIZE));
+}
+
+static int svm_hardware_setup(void)
+{
+	u32 nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
+	unsigned int i;
+	u8 *msrpm;
+	int cpu;
+
+	/* Every port and every MSR is intercepted unless allowed below. */
+	iopm_pages = alloc_pages(GFP_KERNEL, get_order(IOPM_SIZE));
+	msrpm_pages = alloc_pages(GFP_KERNEL, get_order(MSRPM_SIZE));
+	if (!iopm_pages || !msrpm_pages)
+		goto err;
+	memset(page_address(iopm_pages), 0xff, PAGE_SIZE << get_order(IOPM_SIZE));
+	msrpm = page_address(msrpm_pages);
+	memset(msrpm, 0xff, PAGE_SIZE << get_order(MSRPM_SIZE));
+	for (i = 0; i < ARRAY_SIZE(msr_passthrough); i++)
+		msrpm_allow(msrpm, msr_passthrough[i]);
+	iopm_pa = page_to_phys(iopm_pages);
+	msrpm_pa = page_to_phys(msrpm_pages);
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu_data *sd;
+
+		sd = kzalloc_node(sizeof(*sd), GFP_KERNEL, cpu_to_node(cpu));
+		if (!sd)
+			goto err;
+		per_cpu(svm_cpu_data, cpu) = sd;
+		sd->hsave = alloc_pages_node(cpu_to_node(cpu),
+					     GFP_KERNEL | __GFP_ZERO, 0);
+		sd->host_vmcb = alloc_pages_node(cpu_to_node(cpu),
+						 GFP_KERNEL | __GFP_ZERO, 0);
+		if (!sd->hsave || !sd->host_vmcb)
+			goto err;
+		sd->hsave_pa = page_to_phys(sd->hsave);
+		sd->host_vmcb_pa = page_to_phys(sd->host_vmcb);
+		sd->max_asid = nr_asids - 1;
+	}
+	return 0;
+err:
+	svm_hardware_unsetup();
+	return -ENOMEM;
+}
+
+/*
+ * Called with interrupts off on the CPU to enable. EFER.SVME already set
+ * means another hypervisor owns SVM here: refuse rather than share the
+ * host save area and ASIDs with it.
+ */
+static int svm_enable_cpu(void)
+{
+	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
+	u64 efer;
+
+	if (sd->enabled)
+		return 0;
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		return -EBUSY;
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, sd->hsave_pa);
+	/* ASIDs may hold another hypervisor's entries: flush on first use. */
+	sd->next_asid = sd->max_asid + 1;
+	sd->enabled = true;
+	return 0;
+}
+
+static void svm_disable_cpu(void)
+{
+	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
+
+	if (!sd->enabled)
+		return;
+	cpu_svm_disable();
+	sd->enabled = false;
+}
+
+static int svm_vm_init(struct vmw86_vm *vm)
+{
+	vm->arch = kzalloc(sizeof(struct svm_vm), GFP_KERNEL_ACCOUNT);
+	if (!vm->arch)
+		return -ENOMEM;
+	if (svm_npt_init(vm)) {
+		kfree(vm->arch);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void svm_vm_destroy(struct vmw86_vm *vm)
+{
+	svm_npt_destroy(vm);
+	kfree(vm->arch);
+}
+
+static void set_intercept(struct vmcb *vmcb, u32 bit)
+{
+	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void clear_intercept(struct vmcb *vmcb, u32 bit)
+{
+	vmcb->control.intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
+/*
+ * The intercepts that keep the guest away from host state (the issue list
+ * in design.rst): interrupts and NMIs go to the host; SVM instructions, all
+ * ports and all MSRs but the VMLOAD/VMSAVE ones trap; DR0-DR3 trap until
+ * the guest first touches them.
+ */
+static void svm_init_vmcb_control(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
+	static const u32 intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_INIT,
+		INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT,
+		INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
+		INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL,
+		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
+		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_RDTSCP,
+		INTERCEPT_WBINVD, INTERCEPT_MONITOR, INTERCEPT_MWAIT,
+		INTERCEPT_MWAIT_COND, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+		INTERCEPT_RDPMC,
+		INTERCEPT_DR0_READ, INTERCEPT_DR1_READ, INTERCEPT_DR2_READ,
+		INTERCEPT_DR3_READ, INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE,
+		INTERCEPT_DR2_WRITE, INTERCEPT_DR3_WRITE,
+	};
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		set_intercept(vmcb, intercepts[i]);
+	/* A machine check in the guest is the host's to handle. */
+	set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + MC_VECTOR);
+
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	/* The guest's IF masks only virtual interrupts (APM 15.21.1). */
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = __pa(((struct svm_vm *)vcpu->vm->arch)->npt_root);
+}
+
+static int svm_vcpu_create(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm;
+	struct page *page;
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page) {
+		kfree(svm);
+		return -ENOMEM;
+	}
+	svm->vmcb = page_address(page);
+	svm->vmcb_pa = page_to_phys(page);
+	svm->asid_cpu = -1;
+	vcpu->arch = svm;
+
+	svm_init_vmcb_control(vcpu);
+	svm_init_vmcb_state(vcpu);
+	return 0;
+}
+
+static void svm_vcpu_free(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	free_page((unsigned long)svm->vmcb);
+	kfree(svm);
+}
+
+/* Give the vCPU an ASID valid on this CPU; a fresh ASID is a TLB flush. */
+static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu_data *sd)
+{
+	if (sd->next_asid > sd->max_asid) {
+		sd->asid_generation++;
+		sd->next_asid = 1;	/* ASID 0 is the host's */
+		svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->asid = sd->next_asid++;
+	svm->asid_generation = sd->asid_generation;
+	svm->asid_cpu = smp_processor_id();
+	svm->vmcb->control.asid = svm->asid;
+}
+
+/* One world switch, with interrupts off. Returns false if SVM is off. */
+static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
+	bool ospke = cpu_feature_enabled(X86_FEATURE_OSPKE);
+	u32 host_pkru = 0;
+	s64 gen;
+
+	if (!sd->enabled)
+		return false;
+
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
+	vcpu->cpu = smp_processor_id();
+	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST_MODE);
+	/* Pairs with vmw86_vm_flush_tlbs(): mode is visible before tlb_gen is read. */
+	smp_mb();
+	gen = atomic64_read(&vcpu->vm->tlb_gen);
+	if (svm->asid_cpu != vcpu->cpu ||
+	    svm->asid_generation != sd->asid_generation ||
+	    vcpu->tlb_gen != gen) {
+		svm_new_asid(svm, sd);
+		vcpu->tlb_gen = gen;
+	}
+
+	vmcb->save.rax = vcpu->regs[VCPU_REG_RAX];
+	vmcb->save.rsp = vcpu->regs[VCPU_REG_RSP];
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+	if (svm->reinject) {
+		vmcb->control.event_inj = svm->reinject;
+		vmcb->control.event_inj_err = svm->reinject_err;
+		svm->reinject = 0;
+	}
+
+	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	if (ospke) {
+		host_pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(vcpu->pkru);
+	}
+	if (svm->dr_loaded) {
+		set_debugreg(svm->guest_dr[0], 0);
+		set_debugreg(svm->guest_dr[1], 1);
+		set_debugreg(svm->guest_dr[2], 2);
+		set_debugreg(svm->guest_dr[3], 3);
+	}
+
+	clgi();
+	raw_local_irq_enable();
+	vmw86_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
+	raw_local_irq_disable();
+
+	/* The host's view again, before anything can run on this CPU. */
+	if (svm->dr_loaded) {
+		get_debugreg(svm->guest_dr[0], 0);
+		get_debugreg(svm->guest_dr[1], 1);
+		get_debugreg(svm->guest_dr[2], 2);
+		get_debugreg(svm->guest_dr[3], 3);
+	}
+	/* #VMEXIT leaves DR7 with breakpoints off: put the host's back. */
+	if (svm->dr_loaded || hw_breakpoint_active())
+		hw_breakpoint_restore();
+	if (ospke) {
+		vcpu->pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(host_pkru);
+	}
+	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	stgi();
+
+	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	vmcb->control.event_inj = 0;
+	vcpu->regs[VCPU_REG_RAX] = vmcb->save.rax;
+	vcpu->regs[VCPU_REG_RSP] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	return true;
+}
+
+static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
+{
+	bool entered;
+	int ret;
+
+	for (;;) {
+		if (vmw86_vcpu_should_exit(vcpu))
+			return -EINTR;
+		cond_resched();
+
+		local_irq_disable();
+		entered = svm_enter_guest(vcpu);
+		local_irq_enable();
+		if (!entered)
+			return -EIO;
+
+		ret = svm_handle_exit(vcpu);
+		if (ret <= 0)
+			return ret;
+	}
+}
+
+static u16 seg_to_attrib(const struct vmw86_segment *s)
+{
+	if (s->unusable || !s->present)
+		return 0;
+	return (s->type & SVM_SELECTOR_TYPE_MASK) |
+	       (s->s << SVM_SELECTOR_S_SHIFT) |
+	       ((s->dpl & 3) << SVM_SELECTOR_DPL_SHIFT) |
+	       (1 << SVM_SELECTOR_P_SHIFT) |
+	       (s->avl << SVM_SELECTOR_AVL_SHIFT) |
+	       (s->l << SVM_SELECTOR_L_SHIFT) |
+	       (s->db << SVM_SELECTOR_DB_SHIFT) |
+	       (s->g << SVM_SELECTOR_G_SHIFT);
+}
+
+static void svm_get_segment(const struct vmcb_seg *v, struct vmw86_segment *s)
+{
+	u16 a = v->attrib;
+
+	*s = (struct vmw86_segment) {
+		.base = v->base, .limit = v->limit, .selector = v->selector,
+		.type = a & SVM_SELECTOR_TYPE_MASK,
+		.s = !!(a & SVM_SELECTOR_S_MASK),
+		.dpl = (a & SVM_SELECTOR_DPL_MASK) >> SVM_SELECTOR_DPL_SHIFT,
+		.present = !!(a & SVM_SELECTOR_P_MASK),
+		.avl = !!(a & SVM_SELECTOR_AVL_MASK),
+		.l = !!(a & SVM_SELECTOR_L_MASK),
+		.db = !!(a & SVM_SELECTOR_DB_MASK),
+		.g = !!(a & SVM_SELECTOR_G_MASK),
+	};
+	s->unusable = !s->present;
+}
+
+/*
+ * VMLOAD takes FS, GS, TR and LDTR bases as they are; keep them canonical
+ * so that no value user space sets can reach the hardware non-canonical.
+ */
+static u64 canonical(u64 addr)
+{
+	return sign_extend64(addr, boot_cpu_data.x86_virt_bits - 1);
+}
+
+static void svm_set_segment(struct vmcb_seg *v, const struct vmw86_segment *s,
+			    bool vmload_loaded)
+{
+	v->base = vmload_loaded ? canonical(s->base) : s->base;
+	v->limit = s->limit;
+	v->selector = s->selector;
+	v->attrib = seg_to_attrib(s);
+}
+
+static void svm_get_sregs(struct vmw86_vcpu *vcpu, struct vmw86_sregs *sregs)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	memset(sregs, 0, sizeof(*sregs));
+	svm_get_segment(&save->cs, &sregs->cs);
+	svm_get_segment(&save->ds, &sregs->ds);
+	svm_get_segment(&save->es, &sregs->es);
+	svm_get_segment(&save->fs, &sregs->fs);
+	svm_get_segment(&save->gs, &sregs->gs);
+	svm_get_segment(&save->ss, &sregs->ss);
+	svm_get_segment(&save->tr, &sregs->tr);
+	svm_get_segment(&save->ldtr, &sregs->ldt);
+	sregs->gdt.base = save->gdtr.base;
+	sregs->gdt.limit = save->gdtr.limit;
+	sregs->idt.base = save->idtr.base;
+	sregs->idt.limit = save->idtr.limit;
+	sregs->cr0 = save->cr0;
+	sregs->cr2 = save->cr2;
+	sregs->cr3 = save->cr3;
+	sregs->cr4 = save->cr4;
+	sregs->cr8 = to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
+	sregs->efer = save->efer & ~EFER_SVME;
+}
+
+static void svm_set_sregs(struct vmw86_vcpu *vcpu,
+			  const struct vmw86_sregs *sregs)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *save = &vmcb->save;
+
+	svm_set_segment(&save->cs, &sregs->cs, false);
+	svm_set_segment(&save->ds, &sregs->ds, false);
+	svm_set_segment(&save->es, &sregs->es, false);
+	svm_set_segment(&save->fs, &sregs->fs, true);
+	svm_set_segment(&save->gs, &sregs->gs, true);
+	svm_set_segment(&save->ss, &sregs->ss, false);
+	svm_set_segment(&save->tr, &sregs->tr, true);
+	svm_set_segment(&save->ldtr, &sregs->ldt, true);
+	save->gdtr.base = sregs->gdt.base;
+	save->gdtr.limit = sregs->gdt.limit;
+	save->idtr.base = sregs->idt.base;
+	save->idtr.limit = sregs->idt.limit;
+	save->cr0 = sregs->cr0;
+	save->cr2 = sregs->cr2;
+	save->cr3 = sregs->cr3;
+	save->cr4 = sregs->cr4;
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				(sregs->cr8 & V_TPR_MASK);
+	/* The guest runs with SVME set; it never sees it (APM 15.5.1). */
+	save->efer = sregs->efer | EFER_SVME;
+	/* CPL is SS.DPL in protected mode, 0 in real mode (APM 15.5.1). */
+	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl & 3 : 0;
+}
+
+static void svm_get_paging_state(struct vmw86_vcpu *vcpu,
+				 struct vmw86_paging_state *ps)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	ps->cr0 = save->cr0;
+	ps->cr3 = save->cr3;
+	ps->cr4 = save->cr4;
+	ps->efer = save->efer;
+}
+
+static void svm_get_code_segment(struct vmw86_vcpu *vcpu, u64 *base, bool *db,
+				 bool *l)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	*l = (save->efer & EFER_LMA) && (save->cs.attrib & SVM_SELECTOR_L_MASK);
+	*db = !!(save->cs.attrib & SVM_SELECTOR_DB_MASK);
+	*base = *l ? 0 : save->cs.base;
+}
+
+/**
+ * svm_uses_nrips() - does the CPU store the next RIP on intercepts?
+ *
+ * Return: true when VMCB.NextRIP is valid (CPUID 8000_000A EDX[3]).
+ */
+bool svm_uses_nrips(void)
+{
+	return has_nrips;
+}
+
+/**
+ * svm_dr_intercepted() - the guest touched DR0-DR3: switch them from now on
+ * @vcpu: the vCPU.
+ *
+ * Instead of emulating MOV DR (which needs decoding), vmw86 stops
+ * intercepting DR0-DR3 and loads the guest's values around each VMRUN.
+ */
+void svm_dr_intercepted(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		clear_intercept(svm->vmcb, INTERCEPT_DR0_READ + i);
+		clear_intercept(svm->vmcb, INTERCEPT_DR0_WRITE + i);
+	}
+	svm->dr_loaded = true;
+}
+
+const struct vmw86_backend_ops vmw86_svm_ops = {
+	.name = "AMD SVM",
+	.probe = svm_probe,
+	.hardware_setup = svm_hardware_setup,
+	.hardware_unsetup = svm_hardware_unsetup,
+	.enable_cpu = svm_enable_cpu,
+	.disable_cpu = svm_disable_cpu,
+	.vm_init = svm_vm_init,
+	.vm_destroy = svm_vm_destroy,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_free = svm_vcpu_free,
+	.vcpu_run = svm_vcpu_run,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
+	.get_paging_state = svm_get_paging_state,
+	.get_code_segment = svm_get_code_segment,
+	.zap_gpa_range = svm_npt_zap_range,
+	.map_gpa = svm_npt_map,
+	.topup_mmu_cache = svm_npt_topup_cache,
+};

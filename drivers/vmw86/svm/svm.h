@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmw86 SVM backend internals (AMD APM vol. 2, chapter 15 "Secure Virtual
+ * Machine"). The VMCB layout and the exit codes come from the kernel's
+ * <asm/svm.h> and <uapi/asm/svm.h>.
+ */
+#ifndef _VMW86_SVM_H
+#define _VMW86_SVM_H
+
+#include <linux/types.h>
+#include <asm/svm.h>
+
+#include "../vmw86.h"
+
+/**
+ * struct svm_cpu_data - per host CPU SVM state
+ * @enabled: EFER.SVME was set by vmw86 on this CPU.
+ * @hsave: the host save area named by MSR VM_HSAVE_PA, where VMRUN keeps
+ *	host state (APM 15.30.4); its format belongs to the processor.
+ * @hsave_pa: its physical address.
+ * @host_vmcb: a VMCB-format page for VMSAVE/VMLOAD of the host state that
+ *	VMRUN does not switch: FS, GS, TR, LDTR with their hidden parts,
+ *	KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_CS/ESP/EIP
+ *	(APM 15.5.2 "VMSAVE and VMLOAD Instructions").
+ * @host_vmcb_pa: its physical address.
+ * @max_asid: the highest ASID (CPUID 0x8000000A EBX - 1).
+ * @next_asid: the next ASID to hand out on this CPU.
+ * @asid_generation: bumped each time the ASIDs run out and the whole TLB
+ *	is flushed; a vCPU with an older generation needs a new ASID.
+ */
+struct svm_cpu_data {
+	bool enabled;
+	struct page *hsave;
+	u64 hsave_pa;
+	struct page *host_vmcb;
+	u64 host_vmcb_pa;
+	u32 max_asid;
+	u32 next_asid;
+	u64 asid_generation;
+};
+
+#define NPT_CACHE_PAGES	8
+
+/**
+ * struct svm_vm - per-VM SVM state: the nested page table
+ * @npt_root: the top-level table, whose physical address goes into
+ *	VMCB.N_CR3.
+ * @npt_levels: 4 or 5: the nested table has the host's paging depth, as
+ *	the APM requires (15.25.3 "Nested Paging and VMRUN/#VMEXIT": the
+ *	nested table is walked in the host's paging mode at VMRUN).
+ * @cache: preallocated table pages, filled outside vm->mmu_lock.
+ * @cache_count: how many of @cache are filled.
+ */
+struct svm_vm {
+	u64 *npt_root;
+	int npt_levels;
+	u64 *cache[NPT_CACHE_PAGES];
+	int cache_count;
+};
+
+/**
+ * struct svm_vcpu - per-vCPU SVM state
+ * @vmcb: the VMCB (one page). @vmcb_pa: its physical address.
+ * @asid: the ASID used on @asid_cpu in @asid_generation.
+ * @asid_cpu: @asid_generation: where @asid is valid.
+ * @reinject: an event whose delivery a #VMEXIT interrupted (EXITINTINFO,
+ *	APM 15.7.2), to inject again on the next VMRUN; 0 if none.
+ * @reinject_err: its error code.
+ * @dr_loaded: the guest touched DR0-DR3, which are now switched on every
+ *	world switch instead of intercepted.
+ * @guest_dr: the guest's DR0-DR3 while @dr_loaded.
+ * @tsc_aux: the guest's TSC_AUX, returned in ECX by RDTSCP.
+ */
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	u32 asid;
+	int asid_cpu;
+	u64 asid_generation;
+	u32 reinject, reinject_err;
+	bool dr_loaded;
+	unsigned long guest_dr[4];
+	u64 tsc_aux;
+};
+
+static inline struct svm_vcpu *to_svm(struct vmw86_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+/* svm.c */
+bool svm_uses_nrips(void);
+void svm_dr_intercepted(struct vmw86_vcpu *vcpu);
+
+/* vmenter.S */
+void vmw86_svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_vmcb_pa);
+
+/* npt.c */
+int svm_npt_init(struct vmw86_vm *vm);
+void svm_npt_destroy(struct vmw86_vm *vm);
+bool svm_npt_zap_range(struct vmw86_vm *vm, u64 gpa, u64 size);
+int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable);
+int svm_npt_topup_cache(struct vmw86_vm *vm);
+
+/* exit.c */
+int svm_handle_exit(struct vmw86_vcpu *vcpu);
+void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector, bool has_err,
+			  u32 err);
+void svm_init_vmcb_state(struct vmw86_vcpu *vcpu);
+int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
+int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
+
+#endif /* _VMW86_SVM_H */

@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmw86 vCPU: the vCPU fd (mmap of the run structure, state ioctls), the
+ * generic part of VMW86_RUN, and the exits to user space that do not
+ * depend on the vendor: port I/O (including INS/OUTS) and MMIO.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/processor-flags.h>
+
+#include "vmw86.h"
+
+#define IO_DATA_OFFSET	PAGE_SIZE	/* the I/O data page follows the run page */
+
+/**
+ * vmw86_vcpu_should_exit() - must VMW86_RUN return to user space now?
+ * @vcpu: the running vCPU.
+ *
+ * True, with the run structure set for VMW86_EXIT_INTR, when a signal is
+ * pending or user space set immediate_exit. Checked before each VMRUN.
+ */
+bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu)
+{
+	if (!signal_pending(current) && !READ_ONCE(vcpu->run->immediate_exit))
+		return false;
+	vcpu->run->exit_reason = VMW86_EXIT_INTR;
+	return true;
+}
+
+/* The register number of the string instruction's count and index. */
+static u64 vmw86_addr_mask(u8 addr_size)
+{
+	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
+}
+
+/* Set the low bits of a register selected by an address-size mask. */
+static void vmw86_set_masked(unsigned long *reg, u64 mask, u64 value)
+{
+	*reg = (*reg & ~mask) | (value & mask);
+}
+
+/*
+ * The data segment of OUTS: DS, unless a segment-override prefix says
+ * otherwise (AMD APM vol. 3, "OUTS"). Without the DecodeAssists feature the
+ * exit does not tell, so the prefixes are read from the instruction.
+ */
+static u64 vmw86_outs_segment_base(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_sregs sregs;
+	u8 insn[15];
+	u64 cs_base;
+	bool db, l;
+	unsigned int i;
+	int seg = 3;	/* DS, in the ES, CS, SS, DS, FS, GS encoding */
+
+	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
+	if (vmw86_read_gva(vcpu, cs_base + vcpu->rip, insn, sizeof(insn)))
+		return 0;
+	for (i = 0; i < sizeof(insn); i++) {
+		switch (insn[i]) {
+		case 0x26: seg = 0; continue;
+		case 0x2e: seg = 1; continue;
+		case 0x36: seg = 2; continue;
+		case 0x3e: seg = 3; continue;
+		case 0x64: seg = 4; continue;
+		case 0x65: seg = 5; continue;
+		case 0x66: case 0x67: case 0xf2: case 0xf3:
+			continue;
+		}
+		break;
+	}
+	/* In 64-bit mode only FS and GS have a base (APM vol. 2, 4.5.3). */
+	if (l && seg != 4 && seg != 5)
+		return 0;
+	vmw86_ops->get_sregs(vcpu, &sregs);
+	switch (seg) {
+	case 0: return sregs.es.base;
+	case 1: return sregs.cs.base;
+	case 2: return sregs.ss.base;
+	case 4: return sregs.fs.base;
+	case 5: return sregs.gs.base;
+	default: return sregs.ds.base;
+	}
+}
+
+static u64 vmw86_es_base(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_sregs sregs;
+	u64 cs_base;
+	bool db, l;
+
+	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
+	if (l)
+		return 0;
+	vmw86_ops->get_sregs(vcpu, &sregs);
+	return sregs.es.base;
+}
+
+/* Reverse the order of @count elements of @size bytes in @buf. */
+static void vmw86_reverse_elements(u8 *buf, u32 count, u8 size)
+{
+	u32 i, j;
+	u8 tmp;
+
+	for (i = 0; i < count / 2; i++)
+		for (j = 0; j < size; j++) {
+			tmp = buf[i * size + j];
+			buf[i * size + j] = buf[(count - 1 - i) * size + j];
+			buf[(count - 1 - i) * size + j] = tmp;
+		}
+}
+
+/**
+ * vmw86_vcpu_exit_io() - turn an IN/OUT/INS/OUTS into an exit to user space
+ * @vcpu: the vCPU; vcpu->rip is at the instruction.
+ * @port: the port.
+ * @size: bytes per element (1, 2, 4).
+ * @in: IN or INS.
+ * @string: INS or OUTS.
+ * @rep: with a REP prefix.
+ * @addr_size: address size in bytes (2, 4, 8), for string instructions.
+ * @next_rip: RIP of the following instruction.
+ *
+ * OUT data is copied out now and the instruction retired; IN data is
+ * stored by the next VMW86_RUN (vmw86_complete_io()). A REP string
+ * instruction moves at most a page of data per exit; RIP stays on it until
+ * RCX reaches zero, so the guest re-executes it for the rest.
+ *
+ * Return: 0 with vcpu->run set for VMW86_EXIT_IO, or -EFAULT when the
+ * string operand is not in guest RAM (vcpu->run then describes an internal
+ * error).
+ */
+int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
+		       bool string, bool rep, u8 addr_size, u64 next_rip)
+{
+	struct vmw86_run *run = vcpu->run;
+	struct vmw86_pending_io *io = &vcpu->io;
+	u64 mask = vmw86_addr_mask(addr_size);
+	bool backwards = vcpu->rflags & X86_EFLAGS_DF;
+	int index_reg = in ? VCPU_REG_RDI : VCPU_REG_RSI;
+	u64 count = 1, gva = 0, index, step;
+
+	run->exit_reason = VMW86_EXIT_IO;
+	run->io.direction = in ? VMW86_EXIT_IO_IN : VMW86_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.data_offset = IO_DATA_OFFSET;
+
+	if (string) {
+		if (rep) {
+			count = vcpu->regs[VCPU_REG_RCX] & mask;
+			if (!count) {
+				/* REP with RCX = 0 does nothing. */
+				vcpu->rip = next_rip;
+				return 1;
+			}
+		}
+		count = min_t(u64, count, PAGE_SIZE / size);
+		index = vcpu->regs[index_reg] & mask;
+		/* The lowest address touched, going up or down. */
+		gva = (in ? vmw86_es_base(vcpu) : vmw86_outs_segment_base(vcpu)) +
+		      (backwards ? ((index - (count - 1) * size) & mask) : index);
+		step = count * size;
+		if (!in) {
+			if (vmw86_read_gva(vcpu, gva, vcpu->io_data, step))
+				goto bad_string;
+			if (backwards)
+				vmw86_reverse_elements(vcpu->io_data, count, size);
+			vmw86_set_masked(&vcpu->regs[index_reg], mask,
+					 backwards ? index - step : index + step);
+			if (rep)
+				vmw86_set_masked(&vcpu->regs[VCPU_REG_RCX], mask,
+						 (vcpu->regs[VCPU_REG_RCX] & mask) -
+						 count);
+			if (!rep || !(vcpu->regs[VCPU_REG_RCX] & mask))
+				vcpu->rip = next_rip;
+		}
+	} else if (!in) {
+		memcpy(vcpu->io_data, &vcpu->regs[VCPU_REG_RAX], size);
+		vcpu->rip = next_rip;
+	}
+	run->io.count = count;
+
+	if (in) {
+		*io = (struct vmw86_pending_io) {
+			.active = true, .string = string, .backwards = backwards,
+			.rep = rep, .size = size, .count = count, .gva = gva,
+			.addr_mask = mask, .next_rip = next_rip,
+		};
+	}
+	return 0;
+
+bad_string:
+	run->exit_reason = VMW86_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = VMW86_INTERNAL_ERROR_STRING_IO;
+	run->internal.ndata = 1;
+	run->internal.data[0] = gva;
+	return -EFAULT;
+}
+
+/* Finish an IN or INS with the data user space stored in the data page. */
+static int vmw86_complete_io(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_pending_io *io = &vcpu->io;
+	u64 mask = io->addr_mask, step = (u64)io->count * io->size;
+
+	io->active = false;
+	if (!io->string) {
+		unsigned long *rax = &vcpu->regs[VCPU_REG_RAX];
+
+		/* A 32-bit result zero-extends into RAX (APM vol. 1, 3.1.2.3). */
+		if (io->size == 4)
+			*rax = *(u32 *)vcpu->io_data;
+		else
+			memcpy(rax, vcpu->io_data, io->size);
+		vcpu->rip = io->next_rip;
+		return 0;
+	}
+
+	if (io->backwards)
+		vmw86_reverse_elements(vcpu->io_data, io->count, io->size);
+	if (vmw86_write_gva(vcpu, io->gva, vcpu->io_data, step)) {
+		vcpu->run->exit_reason = VMW86_EXIT_INTERNAL_ERROR;
+		vcpu->run->internal.suberror = VMW86_INTERNAL_ERROR_STRING_IO;
+		vcpu->run->internal.ndata = 1;
+		vcpu->run->internal.data[0] = io->gva;
+		return -EFAULT;
+	}
+	vmw86_set_masked(&vcpu->regs[VCPU_REG_RDI], mask,
+			 io->backwards ? vcpu->regs[VCPU_REG_RDI] - step :
+					 vcpu->regs[VCPU_REG_RDI] + step);
+	if (io->rep)
+		vmw86_set_masked(&vcpu->regs[VCPU_REG_RCX], mask,
+				 (vcpu->regs[VCPU_REG_RCX] & mask) - io->count);
+	if (!io->rep || !(vcpu->regs[VCPU_REG_RCX] & mask))
+		vcpu->rip = io->next_rip;
+	return 0;
+}
+
+/**
+ * vmw86_vcpu_exit_mmio() - describe an MMIO access for user space
+ * @vcpu: the vCPU; vcpu->rip is at the accessing instruction.
+ * @gpa: the GPA accessed.
+ * @write: it was a write.
+ * @fetch: an instruction
+ *	fetch.
+ *
+ * Fetches up to 15 instruction bytes at CS:RIP for user space to decode;
+ * RIP is not advanced (user space does it through vmw86_run.regs).
+ *
+ * Return: 0 with vcpu->run set for VMW86_EXIT_MMIO.
+ */
+int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
+			 bool fetch)
+{
+	struct vmw86_run *run = vcpu->run;
+	u64 cs_base, rip;
+	bool db, l;
+	u8 len;
+
+	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
+	rip = l ? vcpu->rip : (u32)vcpu->rip;
+
+	run->exit_reason = VMW86_EXIT_MMIO;
+	run->mmio.gpa = gpa;
+	run->mmio.flags = (write ? VMW86_MMIO_WRITE : 0) |
+			  (fetch ? VMW86_MMIO_FETCH : 0);
+	run->mmio.cs_db = db;
+	run->mmio.cs_l = l;
+	memset(run->mmio.insn, 0, sizeof(run->mmio.insn));
+	/* Byte by byte, so that a fetch stops at the first unmapped byte. */
+	for (len = 0; len < 15 && !fetch; len++)
+		if (vmw86_read_gva(vcpu, cs_base + rip + len,
+				   &run->mmio.insn[len], 1))
+			break;
+	run->mmio.insn_len = len;
+	return 0;
+}
+
+/**
+ * vmw86_vcpu_xsetbv() - emulate a guest XSETBV
+ * @vcpu: the vCPU.
+ * @index: ECX (only XCR0 exists).
+ * @value: EDX:EAX.
+ *
+ * Applies the architectural checks (Intel SDM vol. 2, XSETBV; AMD APM vol.
+ * 4): x87 always on, AVX only with SSE, and only features the host offers.
+ * Return: true if accepted; false means the guest gets #GP.
+ */
+bool vmw86_vcpu_xsetbv(struct vmw86_vcpu *vcpu, u32 index, u64 value)
+{
+	u64 host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+
+	if (index != XCR_XFEATURE_ENABLED_MASK || !(value & XFEATURE_MASK_FP) ||
+	    (value & ~host_xcr0) ||
+	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE)))
+		return false;
+	vcpu->xcr0 = value;
+	return true;
+}
+
+static void vmw86_get_regs(struct vmw86_vcpu *vcpu, struct vmw86_regs *r)
+{
+	const unsigned long *g = vcpu->regs;
+
+	*r = (struct vmw86_regs) {
+		.rax = g[VCPU_REG_RAX], .rbx = g[VCPU_REG_RBX],
+		.rcx = g[VCPU_REG_RCX], .rdx = g[VCPU_REG_RDX],
+		.rsi = g[VCPU_REG_RSI], .rdi = g[VCPU_REG_RDI],
+		.rsp = g[VCPU_REG_RSP], .rbp = g[VCPU_REG_RBP],
+		.r8 = g[VCPU_REG_R8], .r9 = g[VCPU_REG_R9],
+		.r10 = g[VCPU_REG_R10], .r11 = g[VCPU_REG_R11],
+		.r12 = g[VCPU_REG_R12], .r13 = g[VCPU_REG_R13],
+		.r14 = g[VCPU_REG_R14], .r15 = g[VCPU_REG_R15],
+		.rip = vcpu->rip, .rflags = vcpu->rflags,
+	};
+}
+
+static void vmw86_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
+{
+	unsigned long *g = vcpu->regs;
+
+	g[VCPU_REG_RAX] = r->rax; g[VCPU_REG_RBX] = r->rbx;
+	g[VCPU_REG_RCX] = r->rcx; g[VCPU_REG_RDX] = r->rdx;
+	g[VCPU_REG_RSI] = r->rsi; g[VCPU_REG_RDI] = r->rdi;
+	g[VCPU_REG_RSP] = r->rsp; g[VCPU_REG_RBP] = r->rbp;
+	g[VCPU_REG_R8] = r->r8; g[VCPU_REG_R9] = r->r9;
+	g[VCPU_REG_R10] = r->r10; g[VCPU_REG_R11] = r->r11;
+	g[VCPU_REG_R12] = r->r12; g[VCPU_REG_R13] = r->r13;
+	g[VCPU_REG_R14] = r->r14; g[VCPU_REG_R15] = r->r15;
+	vcpu->rip = r->rip;
+	/* Bit 1 is always set; the rest is the guest's (APM vol. 2, 3.1.6). */
+	vcpu->rflags = r->rflags | X86_EFLAGS_FIXED;
+}
+
+static long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_run *run = vcpu->run;
+	int ret;
+
+	if (run->regs_dirty) {
+		vmw86_set_regs(vcpu, &run->regs);
+		run->regs_dirty = 0;
+	}
+	if (vcpu->io.active) {
+		ret = vmw86_complete_io(vcpu);
+		if (ret)
+			goto out;
+	}
+
+	if (vmw86_vcpu_should_exit(vcpu)) {
+		ret = -EINTR;
+		goto out;
+	}
+
+	/* The guest's FPU registers are live for the whole run. */
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	ret = vmw86_ops->vcpu_run(vcpu);
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+out:
+	vmw86_get_regs(vcpu, &run->regs);
+	return ret;
+}
+
+static long vmw86_vcpu_msrs(struct vmw86_vcpu *vcpu,
+			    struct vmw86_msrs __user *umsrs, bool set)
+{
+	struct vmw86_msrs hdr;
+	struct vmw86_msr_entry e;
+	u32 i;
+
+	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs > VMW86_MAX_MSR_ENTRIES)
+		return -E2BIG;
+	for (i = 0; i < hdr.nmsrs; i++) {
+		if (copy_from_user(&e, &umsrs->entries[i], sizeof(e)))
+			return -EFAULT;
+		if (set) {
+			if (vmw86_ops->set_msr(vcpu, e.index, e.data))
+				break;
+		} else {
+			if (vmw86_ops->get_msr(vcpu, e.index, &e.data))
+				break;
+			if (copy_to_user(&umsrs->entries[i].data, &e.data,
+					 sizeof(e.data)))
+				return -EFAULT;
+		}
+	}
+	return i;
+}
+
+static long vmw86_vcpu_xsave(struct vmw86_vcpu *vcpu,
+			     struct vmw86_xsave __user *uxsave, bool set)
+{
+	struct vmw86_xsave *xsave;
+	u32 pkru = 0;
+	long ret = 0;
+
+	if (set) {
+		xsave = memdup_user(uxsave, sizeof(*xsave));
+		if (IS_ERR(xsave))
+			return PTR_ERR(xsave);
+		pkru = vcpu->pkru;
+		ret = fpu_copy_uabi_to_guest_fpstate(&vcpu->guest_fpu, xsave,
+						     xgetbv(XCR_XFEATURE_ENABLED_MASK),
+						     &pkru);
+		if (!ret)
+			vcpu->pkru = pkru;
+	} else {
+		xsave = kzalloc(sizeof(*xsave), GFP_KERNEL_ACCOUNT);
+		if (!xsave)
+			return -ENOMEM;
+		fpu_copy_guest_fpstate_to_uabi(&vcpu->guest_fpu, xsave,
+					       sizeof(*xsave),
+					       xgetbv(XCR_XFEATURE_ENABLED_MASK),
+					       vcpu->pkru);
+		if (copy_to_user(uxsave, xsave, sizeof(*xsave)))
+			ret = -EFAULT;
+	}
+	kfree(xsave);
+	return ret;
+}
+
+static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			     unsigned long arg)
+{
+	struct vmw86_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	union {
+		struct vmw86_regs regs;
+		struct vmw86_sregs sregs;
+	} u;
+	long ret;
+
+	if (current->mm != vcpu->vm->mm)
+		return -EIO;
+	/* RUN is never queued behind another RUN; state ioctls wait for it. */
+	if (ioctl == VMW86_RUN) {
+		if (!mutex_trylock(&vcpu->mutex))
+			return -EBUSY;
+	} else if (mutex_lock_killable(&vcpu->mutex)) {
+		return -EINTR;
+	}
+
+	switch (ioctl) {
+	case VMW86_RUN:
+		ret = arg ? -EINVAL : vmw86_vcpu_run(vcpu);
+		break;
+	case VMW86_GET_REGS:
+		vmw86_get_regs(vcpu, &u.regs);
+		ret = copy_to_user(argp, &u.regs, sizeof(u.regs)) ? -EFAULT : 0;
+		break;
+	case VMW86_SET_REGS:
+		ret = -EFAULT;
+		if (!copy_from_user(&u.regs, argp, sizeof(u.regs))) {
+			vmw86_set_regs(vcpu, &u.regs);
+			ret = 0;
+		}
+		break;
+	case VMW86_GET_SREGS:
+		vmw86_ops->get_sregs(vcpu, &u.sregs);
+		ret = copy_to_user(argp, &u.sregs, sizeof(u.sregs)) ? -EFAULT : 0;
+		break;
+	case VMW86_SET_SREGS:
+		ret = -EFAULT;
+		if (!copy_from_user(&u.sregs, argp, sizeof(u.sregs))) {
+			vmw86_ops->set_sregs(vcpu, &u.sregs);
+			ret = 0;
+		}
+		break;
+	case VMW86_GET_MSRS:
+	case VMW86_SET_MSRS:
+		ret = vmw86_vcpu_msrs(vcpu, argp, ioctl == VMW86_SET_MSRS);
+		break;
+	case VMW86_SET_CPUID:
+		ret = vmw86_vcpu_set_cpuid(vcpu, argp);
+		break;
+	case VMW86_GET_XSAVE:
+	case VMW86_SET_XSAVE:
+		ret = vmw86_vcpu_xsave(vcpu, argp, ioctl == VMW86_SET_XSAVE);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return ret;
+}
+
+static vm_fault_t vmw86_vcpu_fault(struct vm_fault *vmf)
+{
+	struct vmw86_vcpu *vcpu = vmf->vma->vm_file->private_data;
+
+	if (vmf->pgoff >= VMW86_RUN_PAGES)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vmf->pgoff ? vcpu->io_page : vcpu->run_page;
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct vmw86_vcpu_vm_ops = {
+	.fault = vmw86_vcpu_fault,
+};
+
+static int vmw86_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &vmw86_vcpu_vm_ops;
+	return 0;
+}
+
+static int vmw86_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct vmw86_vcpu *vcpu = filp->private_data;
+
+	vmw86_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations vmw86_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vmw86_vcpu_release,
+	.unlocked_ioctl	= vmw86_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= vmw86_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * vmw86_vcpu_destroy() - free a vCPU; called when its VM dies
+ * @vcpu: the vCPU; its fd is closed.
+ */
+void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu)
+{
+	vmw86_ops->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	kvfree(vcpu->cpuid);
+	__free_page(vcpu->io_page);
+	__free_page(vcpu->run_page);
+	kfree(vcpu);
+}
+
+/**
+ * vmw86_vcpu_create() - VMW86_CREATE_VCPU
+ * @vm: the VM.
+ * @id: the vCPU id, below VMW86_MAX_VCPUS.
+ *
+ * Context: process; takes vm->lock.
+ * Return: the vCPU fd; -EINVAL for an id out of range; -EEXIST for an id in
+ * use; -ENOMEM.
+ */
+int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
+{
+	struct vmw86_vcpu *vcpu;
+	int ret, fd;
+
+	if (id >= VMW86_MAX_VCPUS)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[id]) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	ret = -ENOMEM;
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		goto out_unlock;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	mutex_init(&vcpu->mutex);
+	vcpu->xcr0 = XFEATURE_MASK_FP;
+	vcpu->tlb_gen = atomic64_read(&vm->tlb_gen);
+
+	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	vcpu->io_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vcpu->run_page || !vcpu->io_page)
+		goto err_pages;
+	vcpu->run = page_address(vcpu->run_page);
+	vcpu->io_data = page_address(vcpu->io_page);
+
+	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+		goto err_pages;
+	ret = vmw86_vcpu_cpuid_init(vcpu);
+	if (ret)
+		goto err_fpu;
+	ret = vmw86_ops->vcpu_create(vcpu);
+	if (ret)
+		goto err_cpuid;
+
+	/*
+	 * Published before the fd exists, so that a TLB shootdown never misses
+	 * a vCPU that user space can already run; the fd holds a VM reference.
+	 */
+	WRITE_ONCE(vm->vcpus[id], vcpu);
+	kref_get(&vm->refcount);
+	fd = anon_inode_getfd("vmw86-vcpu", &vmw86_vcpu_fops, vcpu,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		WRITE_ONCE(vm->vcpus[id], NULL);
+		vmw86_vm_put(vm);	/* not the last: the VM fd holds one */
+		ret = fd;
+		goto err_arch;
+	}
+	vm->nr_vcpus++;
+	mutex_unlock(&vm->lock);
+	return fd;
+
+err_arch:
+	vmw86_ops->vcpu_free(vcpu);
+err_cpuid:
+	kvfree(vcpu->cpuid);
+err_fpu:
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+err_pages:
+	if (vcpu->io_page)
+		__free_page(vcpu->io_page);
+	if (vcpu->run_page)
+		__free_page(vcpu->run_page);
+	kfree(vcpu);
+out_unlock:
+	mutex_unlock(&vm->lock);
+	return ret;
+}

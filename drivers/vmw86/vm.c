@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmw86 VM: the VM fd, its lifetime, and the TLB shootdown that follows a
+ * change to the guest's physical memory.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+
+#include "vmw86.h"
+
+static void vmw86_vm_destroy(struct kref *kref)
+{
+	struct vmw86_vm *vm = container_of(kref, struct vmw86_vm, refcount);
+	unsigned int i;
+
+	/* No vCPU can run now: every vCPU fd held a reference. */
+	vmw86_memslots_destroy(vm);
+	for (i = 0; i < VMW86_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			vmw86_vcpu_destroy(vm->vcpus[i]);
+	vmw86_ops->vm_destroy(vm);
+	mmdrop(vm->mm);
+	kfree(vm);
+	vmw86_hardware_put();
+}
+
+/**
+ * vmw86_vm_put() - drop a reference to a VM; the last one destroys it
+ * @vm: the VM.
+ *
+ * Context: process; may sleep.
+ */
+void vmw86_vm_put(struct vmw86_vm *vm)
+{
+	kref_put(&vm->refcount, vmw86_vm_destroy);
+}
+
+static void vmw86_tlb_ipi(void *unused)
+{
+	/* The IPI itself did the work: it forced a #VMEXIT. */
+}
+
+/**
+ * vmw86_vm_flush_tlbs() - make every vCPU drop stale guest translations
+ * @vm: the VM whose nested page table lost entries.
+ *
+ * Bumps @vm->tlb_gen, which every vCPU checks with interrupts off before
+ * VMRUN, and interrupts each vCPU that is in guest mode now, waiting until
+ * it has left it. On return no vCPU uses a translation removed before the
+ * call. Context: may be called with a spinlock held (the MMU notifier
+ * path) but not with interrupts off.
+ */
+void vmw86_vm_flush_tlbs(struct vmw86_vm *vm)
+{
+	unsigned int i;
+
+	atomic64_inc(&vm->tlb_gen);
+	/* Pairs with the barrier between setting ->mode and reading tlb_gen. */
+	smp_mb__after_atomic();
+	for (i = 0; i < VMW86_MAX_VCPUS; i++) {
+		struct vmw86_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+
+		if (vcpu && READ_ONCE(vcpu->mode) == VCPU_IN_GUEST_MODE)
+			smp_call_function_single(READ_ONCE(vcpu->cpu),
+						 vmw86_tlb_ipi, NULL, 1);
+	}
+}
+
+static long vmw86_vm_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	struct vmw86_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	/* Guest memory belongs to the creator's address space, and only it. */
+	if (current->mm != vm->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case VMW86_SET_MEMORY_REGION: {
+		struct vmw86_memory_region mr;
+
+		if (copy_from_user(&mr, argp, sizeof(mr)))
+			return -EFAULT;
+		return vmw86_set_memory_region(vm, &mr);
+	}
+	case VMW86_CREATE_VCPU:
+		return vmw86_vcpu_create(vm, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vmw86_vm_release(struct inode *inode, struct file *filp)
+{
+	vmw86_vm_put(filp->private_data);
+	return 0;
+}
+
+static const struct file_operations vmw86_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vmw86_vm_release,
+	.unlocked_ioctl	= vmw86_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * vmw86_vm_create() - create a VM and return its fd
+ *
+ * Context: process (the VMW86_CREATE_VM ioctl).
+ * Return: the new fd; -EBUSY when virtualization cannot be enabled,
+ * -ENOMEM, or another negative errno.
+ */
+int vmw86_vm_create(void)
+{
+	struct vmw86_vm *vm;
+	int ret, fd;
+
+	ret = vmw86_hardware_get();
+	if (ret)
+		return ret;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm) {
+		ret = -ENOMEM;
+		goto err_hw;
+	}
+	kref_init(&vm->refcount);
+	mutex_init(&vm->lock);
+	init_rwsem(&vm->slots_lock);
+	spin_lock_init(&vm->mmu_lock);
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+
+	ret = vmw86_ops->vm_init(vm);
+	if (ret)
+		goto err_free;
+
+	fd = anon_inode_getfd("vmw86-vm", &vmw86_vm_fops, vm,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		/* The release path is not taken: destroy by hand. */
+		vmw86_vm_put(vm);
+		return fd;
+	}
+	return fd;
+
+err_free:
+	mmdrop(vm->mm);
+	kfree(vm);
+err_hw:
+	vmw86_hardware_put();
+	return ret;
+}

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmw86 core: the types shared by the generic core (device, VM, vCPU,
+ * memory slots) and the vendor backend, and the ops table between them.
+ *
+ * The core never names SVM; everything vendor-specific is reached through
+ * &struct vmw86_backend_ops, chosen at load time (see main.c).
+ */
+#ifndef _VMW86_H
+#define _VMW86_H
+
+#include <linux/kref.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+#include <linux/vmw86.h>
+
+#define VMW86_MAX_MEMSLOTS	32
+#define VMW86_MAX_VCPUS		64
+
+/* General-purpose registers in their instruction-encoding order. */
+enum vmw86_reg {
+	VCPU_REG_RAX, VCPU_REG_RCX, VCPU_REG_RDX, VCPU_REG_RBX,
+	VCPU_REG_RSP, VCPU_REG_RBP, VCPU_REG_RSI, VCPU_REG_RDI,
+	VCPU_REG_R8,  VCPU_REG_R9,  VCPU_REG_R10, VCPU_REG_R11,
+	VCPU_REG_R12, VCPU_REG_R13, VCPU_REG_R14, VCPU_REG_R15,
+	VCPU_NR_REGS
+};
+
+/**
+ * struct vmw86_memslot - one guest memory slot
+ * @used: the slot is in use; the other fields are valid.
+ * @flags: VMW86_MEM_* flags.
+ * @gpa: first GPA, page aligned.
+ * @size: size in bytes, page aligned, non-zero.
+ * @hva: HVA in the VM owner's mm backing @gpa.
+ * @notifier: tells the slot when the host invalidates part of @hva's range.
+ * @vm: the owning VM.
+ */
+struct vmw86_memslot {
+	bool used;
+	u32 flags;
+	u64 gpa;
+	u64 size;
+	unsigned long hva;
+	struct mmu_interval_notifier notifier;
+	struct vmw86_vm *vm;
+};
+
+/**
+ * struct vmw86_vm - a virtual machine
+ * @refcount: one reference for the VM fd and one for each vCPU fd.
+ * @mm: the address space of the process that created the VM; guest memory
+ *	is faulted in from it, and ioctls from any other mm get EIO.
+ * @lock: serialises vCPU creation.
+ * @slots_lock: read for lookups (the fault path), write for changes.
+ * @slots: the memory slots.
+ * @mmu_lock: protects the nested page table and the notifier sequence.
+ * @vcpus: created vCPUs, indexed by id; never removed before the VM dies.
+ * @nr_vcpus: how many of @vcpus are set.
+ * @tlb_gen: bumped whenever nested page table entries are dropped; a vCPU
+ *	entering the guest with an older value flushes its TLB first.
+ * @arch: backend data (e.g. the nested page table).
+ */
+struct vmw86_vm {
+	struct kref refcount;
+	struct mm_struct *mm;
+	struct mutex lock;
+
+	struct rw_semaphore slots_lock;
+	struct vmw86_memslot slots[VMW86_MAX_MEMSLOTS];
+
+	spinlock_t mmu_lock;
+	struct vmw86_vcpu *vcpus[VMW86_MAX_VCPUS];
+	unsigned int nr_vcpus;
+	atomic64_t tlb_gen;
+
+	void *arch;
+};
+
+/* Where a vCPU is, for TLB shootdowns and kicks. */
+enum vmw86_vcpu_mode {
+	VCPU_OUTSIDE_GUEST_MODE,
+	VCPU_IN_GUEST_MODE,
+};
+
+/**
+ * struct vmw86_pending_io - an IN or INS to finish on the next VMW86_RUN
+ * @active: an exit to user space left this to complete.
+ * @string: INS (data goes to guest memory) rather than IN (data to RAX).
+ * @size: bytes per element.
+ * @count: elements transferred by this exit.
+ * @gva: INS: linear address of the lowest byte written.
+ * @backwards: INS with RFLAGS.DF set: elements go to decreasing addresses.
+ * @addr_mask: INS: mask of the address size (0xffff, 0xffffffff, ~0).
+ * @next_rip: RIP once the instruction is done.
+ * @rep: REP prefix: RCX counts down.
+ */
+struct vmw86_pending_io {
+	bool active, string, backwards, rep;
+	u8 size;
+	u32 count;
+	u64 gva, addr_mask, next_rip;
+};
+
+/**
+ * struct vmw86_vcpu - a virtual CPU
+ * @vm: the VM (holds a reference while the vCPU fd is open).
+ * @id: vCPU id.
+ * @mutex: one ioctl at a time on this vCPU.
+ * @run: the shared run page (page 0 of the mapping).
+ * @io_data: the I/O data page (page 1 of the mapping).
+ * @run_page: @io_page: backing pages of @run and @io_data.
+ * @regs: GPRs, in &enum vmw86_reg order; the backend loads them at VMRUN.
+ * @rip: @rflags: the guest's RIP and RFLAGS, authoritative outside VMRUN.
+ * @cpu: host CPU of the last VMRUN; valid while @mode is IN_GUEST_MODE.
+ * @mode: &enum vmw86_vcpu_mode, written with interrupts off.
+ * @tlb_gen: the VM's @tlb_gen this vCPU's TLB is known to reflect.
+ * @guest_fpu: guest FPU/XSAVE state, swapped in for the whole VMW86_RUN.
+ * @xcr0: the guest's XCR0.
+ * @pkru: the guest's PKRU, which the FPU swap leaves alone: the backend
+ *	switches it around VMRUN.
+ * @cpuid: the CPUID table; @cpuid_nent entries.
+ * @io: a port input to complete on the next run.
+ * @arch: backend data (e.g. the VMCB).
+ */
+struct vmw86_vcpu {
+	struct vmw86_vm *vm;
+	u32 id;
+	struct mutex mutex;
+
+	struct vmw86_run *run;
+	void *io_data;
+	struct page *run_page, *io_page;
+
+	unsigned long regs[VCPU_NR_REGS];
+	u64 rip, rflags;
+
+	int cpu;
+	int mode;
+	s64 tlb_gen;
+
+	struct fpu_guest guest_fpu;
+	u64 xcr0;
+	u32 pkru;
+
+	struct vmw86_cpuid_entry *cpuid;
+	unsigned int cpuid_nent;
+
+	struct vmw86_pending_io io;
+
+	void *arch;
+};
+
+/**
+ * struct vmw86_paging_state - what a guest page walk needs
+ * @cr0: @cr3: @cr4: @efer: the guest's registers.
+ */
+struct vmw86_paging_state {
+	u64 cr0, cr3, cr4, efer;
+};
+
+/**
+ * struct vmw86_backend_ops - what a vendor backend provides
+ * @name: shown in the load message.
+ * @probe: can this CPU run guests? Returns 0 or an errno with a message
+ *	already printed.
+ * @hardware_setup: allocate global and per-CPU state after a probe.
+ * @hardware_unsetup: free it.
+ * @enable_cpu: turn virtualization on for the calling CPU (interrupts off);
+ *	-EBUSY if another hypervisor already has it.
+ * @disable_cpu: turn it off for the calling CPU (interrupts off).
+ * @vm_init: @vm_destroy: per-VM state.
+ * @vcpu_create: @vcpu_free: per-vCPU state, including the reset state.
+ * @vcpu_run: run until an exit for user space (returns 0 with
+ *	vcpu->run->exit_reason set) or an error (negative errno).
+ * @get_sregs: @set_sregs: special registers.
+ * @get_msr: @set_msr: an MSR the vCPU keeps; -ENOENT if it keeps none by
+ *	that number, -EINVAL for a value the guest could not write either.
+ * @get_paging_state: CR0, CR3, CR4 and EFER for a guest page walk.
+ * @get_code_segment: CS base and its D and L bits, for instruction fetch.
+ * @zap_gpa_range: drop nested page table entries for [gpa, gpa + size);
+ *	called with vm->mmu_lock held; returns true if any were present.
+ * @map_gpa: map one 4 KiB page of guest physical memory to @pfn; called
+ *	with vm->mmu_lock held (must not sleep: page-table pages are
+ *	preallocated by @topup_mmu_cache).
+ * @topup_mmu_cache: preallocate page-table pages before taking mmu_lock.
+ */
+struct vmw86_backend_ops {
+	const char *name;
+	int (*probe)(void);
+	int (*hardware_setup)(void);
+	void (*hardware_unsetup)(void);
+	int (*enable_cpu)(void);
+	void (*disable_cpu)(void);
+
+	int (*vm_init)(struct vmw86_vm *vm);
+	void (*vm_destroy)(struct vmw86_vm *vm);
+	int (*vcpu_create)(struct vmw86_vcpu *vcpu);
+	void (*vcpu_free)(struct vmw86_vcpu *vcpu);
+	int (*vcpu_run)(struct vmw86_vcpu *vcpu);
+
+	void (*get_sregs)(struct vmw86_vcpu *vcpu, struct vmw86_sregs *sregs);
+	void (*set_sregs)(struct vmw86_vcpu *vcpu,
+			  const struct vmw86_sregs *sregs);
+	int (*get_msr)(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct vmw86_vcpu *vcpu, u32 index, u64 data);
+	void (*get_paging_state)(struct vmw86_vcpu *vcpu,
+				 struct vmw86_paging_state *ps);
+	void (*get_code_segment)(struct vmw86_vcpu *vcpu, u64 *base,
+				 bool *db, bool *l);
+
+	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
+	int (*map_gpa)(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable);
+	int (*topup_mmu_cache)(struct vmw86_vm *vm);
+};
+
+extern const struct vmw86_backend_ops *vmw86_ops;
+extern const struct vmw86_backend_ops vmw86_svm_ops;
+
+/* main.c */
+int vmw86_hardware_get(void);
+void vmw86_hardware_put(void);
+
+/* vm.c */
+int vmw86_vm_create(void);
+void vmw86_vm_put(struct vmw86_vm *vm);
+void vmw86_vm_flush_tlbs(struct vmw86_vm *vm);
+
+/* memslot.c */
+int vmw86_set_memory_region(struct vmw86_vm *vm,
+			    const struct vmw86_memory_region *mr);
+void vmw86_memslots_destroy(struct vmw86_vm *vm);
+
+/**
+ * enum vmw86_fault_result - what vmw86_handle_gpa_fault() found
+ * @VMW86_FAULT_RETRY: the page is mapped now; re-enter the guest.
+ * @VMW86_FAULT_MMIO: no RAM there (or a write to a read-only slot): an
+ *	MMIO exit.
+ */
+enum vmw86_fault_result {
+	VMW86_FAULT_RETRY,
+	VMW86_FAULT_MMIO,
+};
+
+int vmw86_handle_gpa_fault(struct vmw86_vcpu *vcpu, u64 gpa, bool write);
+int vmw86_read_guest(struct vmw86_vm *vm, u64 gpa, void *buf, size_t len);
+int vmw86_write_guest(struct vmw86_vm *vm, u64 gpa, const void *buf,
+		      size_t len);
+
+/* paging.c */
+int vmw86_gva_to_gpa(struct vmw86_vcpu *vcpu,
+		     const struct vmw86_paging_state *ps, u64 gva, u64 *gpa);
+int vmw86_read_gva(struct vmw86_vcpu *vcpu, u64 gva, void *buf, size_t len);
+int vmw86_write_gva(struct vmw86_vcpu *vcpu, u64 gva, const void *buf,
+		    size_t len);
+
+/* cpuid.c */
+int vmw86_cpuid_init(void);
+void vmw86_cpuid_exit(void);
+int vmw86_vcpu_cpuid_init(struct vmw86_vcpu *vcpu);
+long vmw86_vcpu_set_cpuid(struct vmw86_vcpu *vcpu,
+			  struct vmw86_cpuid __user *ucpuid);
+void vmw86_cpuid_lookup(struct vmw86_vcpu *vcpu, u32 function, u32 index,
+			bool osxsave, u32 out[4]);
+long vmw86_get_supported_cpuid(struct vmw86_cpuid __user *ucpuid);
+
+/* vcpu.c */
+int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);
+void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu);
+bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu);
+int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
+		       bool string, bool rep, u8 addr_size, u64 next_rip);
+int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
+			 bool fetch);
+bool vmw86_vcpu_xsetbv(struct vmw86_vcpu *vcpu, u32 index, u64 value);
+
+#endif /* _VMW86_H */

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vmw86 user-space ABI.
+ *
+ * Three kinds of file descriptor, in the shape of KVM's:
+ *
+ * - the device fd (open("/dev/vmw86")) answers version and capability
+ *   queries and creates VMs;
+ * - a VM fd owns guest memory slots and creates vCPUs;
+ * - a vCPU fd is mmap()ed for its &struct vmw86_run and runs the vCPU.
+ *
+ * Documentation/virt/vmw86/api.rst is the contract in prose; this header and
+ * that file say the same thing.
+ */
+#ifndef _UAPI_LINUX_VMW86_H
+#define _UAPI_LINUX_VMW86_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/* Bumped on any incompatible change to this file. */
+#define VMW86_API_VERSION	1
+
+#define VMW86_IO		0xAF	/* shares KVM's type; numbers differ */
+
+/* ----------------------------------------------------------------------
+ * Device fd ioctls
+ */
+
+/*
+ * VMW86_GET_API_VERSION: returns VMW86_API_VERSION. No argument.
+ */
+#define VMW86_GET_API_VERSION	_IO(VMW86_IO, 0xa0)
+
+/*
+ * VMW86_CREATE_VM: returns a new VM fd (O_RDWR | O_CLOEXEC). The argument
+ * must be 0 (EINVAL otherwise). Errors: EBUSY when another hypervisor
+ * already enabled SVM on a CPU (EFER.SVME set by someone else), ENODEV when
+ * the CPU cannot run vmw86 guests, ENOMEM.
+ */
+#define VMW86_CREATE_VM		_IO(VMW86_IO, 0xa1)
+
+/*
+ * VMW86_CHECK_EXTENSION: argument is a VMW86_CAP_* number; returns 0 when
+ * absent, otherwise a positive value described with each capability.
+ */
+#define VMW86_CHECK_EXTENSION	_IO(VMW86_IO, 0xa2)
+
+/*
+ * VMW86_GET_VCPU_MMAP_SIZE: returns the size in bytes of the vCPU fd's
+ * mapping (the &struct vmw86_run page followed by the I/O data page).
+ */
+#define VMW86_GET_VCPU_MMAP_SIZE _IO(VMW86_IO, 0xa3)
+
+/* Capabilities for VMW86_CHECK_EXTENSION. */
+#define VMW86_CAP_NR_MEMSLOTS	1	/* number of memory slots per VM */
+#define VMW86_CAP_MAX_VCPUS	2	/* vCPUs per VM */
+#define VMW86_CAP_READONLY_MEM	3	/* 1: VMW86_MEM_READONLY works */
+#define VMW86_CAP_IMMEDIATE_EXIT 4	/* 1: vmw86_run.immediate_exit works */
+#define VMW86_CAP_SYNC_REGS	5	/* 1: vmw86_run.regs is kept in sync */
+#define VMW86_CAP_GUEST_PHYS_BITS 6	/* width of a GPA, in bits */
+
+/* ----------------------------------------------------------------------
+ * VM fd ioctls
+ */
+
+/**
+ * struct vmw86_memory_region - a guest memory slot
+ * @slot: slot number, 0 to VMW86_CAP_NR_MEMSLOTS - 1.
+ * @flags: VMW86_MEM_* flags.
+ * @guest_phys_addr: first GPA of the slot, in bytes; page aligned.
+ * @memory_size: size in bytes; page aligned; 0 deletes the slot.
+ * @userspace_addr: HVA of the caller's mapping that backs the slot; page
+ *	aligned; the whole range must be mapped when the slot is created.
+ *
+ * Used with VMW86_SET_MEMORY_REGION. Guest memory is the caller's own
+ * anonymous or file mapping: pages are faulted in from the caller's mm when
+ * the guest first touches them, and dropped from the nested page table when
+ * the host invalidates them (munmap, MADV_DONTNEED, migration, swap, KSM).
+ *
+ * Creating (slot unused, @memory_size != 0), deleting (@memory_size == 0)
+ * and moving (slot used, new @guest_phys_addr, same @memory_size,
+ * @userspace_addr and @flags) are the three operations. Errors:
+ *
+ * - EINVAL: @slot out of range, unknown @flags, an address or size not page
+ *   aligned, or an existing slot changed in anything but its GPA;
+ * - ENOENT: deleting a slot that is not in use;
+ * - EOVERFLOW: @guest_phys_addr + @memory_size or @userspace_addr +
+ *   @memory_size wraps around;
+ * - E2BIG: the slot ends above the guest physical address width
+ *   (VMW86_CAP_GUEST_PHYS_BITS);
+ * - EEXIST: the GPA range overlaps another slot;
+ * - EFAULT: the HVA range is not a user address range or is not entirely
+ *   mapped.
+ */
+struct vmw86_memory_region {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+};
+
+/* Guest writes to the slot exit as MMIO writes instead of changing memory. */
+#define VMW86_MEM_READONLY	(1u << 0)
+
+#define VMW86_SET_MEMORY_REGION	_IOW(VMW86_IO, 0xb0, struct vmw86_memory_region)
+
+/*
+ * VMW86_CREATE_VCPU: argument is the vCPU id, 0 to VMW86_CAP_MAX_VCPUS - 1;
+ * returns a new vCPU fd. Errors: EINVAL for an id out of range, EEXIST for
+ * an id already created in this VM, ENOMEM.
+ */
+#define VMW86_CREATE_VCPU	_IO(VMW86_IO, 0xb1)
+
+/* ----------------------------------------------------------------------
+ * vCPU state
+ */
+
+/**
+ * struct vmw86_regs - general registers (GPRs, RIP, RFLAGS), each 64 bits
+ *
+ * Same order as KVM's struct kvm_regs. Used by VMW86_GET_REGS,
+ * VMW86_SET_REGS and vmw86_run.regs.
+ */
+struct vmw86_regs {
+	__u64 rax, rbx, rcx, rdx;
+	__u64 rsi, rdi, rsp, rbp;
+	__u64 r8,  r9,  r10, r11;
+	__u64 r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/**
+ * struct vmw86_segment - a segment register with its hidden part
+ * @base: linear base address.
+ * @limit: limit in bytes (already scaled when @g is set), 32 bits.
+ * @selector: the visible selector.
+ * @type: descriptor type, 4 bits.
+ * @present: P bit. @dpl: 2 bits. @db: D/B bit. @s: S bit (1: code or data).
+ * @l: L bit (64-bit code). @g: granularity. @avl: available bit.
+ * @unusable: 1 for a null or unusable segment; reads back as !@present.
+ * @padding: must be 0.
+ *
+ * The hidden part is what the CPU cached when the selector was loaded
+ * (AMD APM vol. 2, 4.5.3 "Segment Registers in 64-bit mode" and 15.5.1
+ * for how the VMCB stores it).
+ */
+struct vmw86_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u8  type;
+	__u8  present, dpl, db, s, l, g, avl;
+	__u8  unusable;
+	__u8  padding;
+};
+
+/**
+ * struct vmw86_dtable - GDTR or IDTR
+ * @base: linear base address. @limit: limit in bytes, 16 bits.
+ * @padding: must be 0.
+ */
+struct vmw86_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+/**
+ * struct vmw86_sregs - special registers
+ * @cs: @ds: @es: @fs: @gs: @ss: @tr: @ldt: segment registers.
+ * @gdt: @idt: descriptor table registers.
+ * @cr0: @cr2: @cr3: @cr4: control registers.
+ * @cr8: task priority (CR8, 4 bits).
+ * @efer: the guest's EFER; EFER.SVME is hidden from the guest and ignored.
+ * @apic_base: reserved for the local APIC base MSR; reads 0 for now.
+ *
+ * Values are loaded as they are: vmw86 does not check them. State the
+ * hardware refuses makes the next VMW86_RUN end in VMW86_EXIT_FAIL_ENTRY.
+ */
+struct vmw86_sregs {
+	struct vmw86_segment cs, ds, es, fs, gs, ss;
+	struct vmw86_segment tr, ldt;
+	struct vmw86_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+	__u64 apic_base;
+};
+
+/**
+ * struct vmw86_msr_entry - one model-specific register
+ * @index: MSR number (ECX of RDMSR/WRMSR). @reserved: must be 0.
+ * @data: value.
+ */
+struct vmw86_msr_entry {
+	__u32 index;
+	__u32 reserved;
+	__u64 data;
+};
+
+/**
+ * struct vmw86_msrs - a list of MSRs for VMW86_GET_MSRS and VMW86_SET_MSRS
+ * @nmsrs: number of entries, at most VMW86_MAX_MSR_ENTRIES.
+ * @pad: must be 0.
+ * @entries: the MSRs.
+ *
+ * Both ioctls process entries in order and return how many they processed;
+ * processing stops at the first MSR that vmw86 does not keep or whose value
+ * is refused (the same check a guest WRMSR gets). E2BIG for too many
+ * entries.
+ */
+struct vmw86_msrs {
+	__u32 nmsrs;
+	__u32 pad;
+	struct vmw86_msr_entry entries[];
+};
+
+#define VMW86_MAX_MSR_ENTRIES	256
+
+/**
+ * struct vmw86_cpuid_entry - one CPUID leaf
+ * @function: EAX input. @index: ECX input (sub-leaf).
+ * @flags: VMW86_CPUID_FLAG_SIGNIFICANT_INDEX when @index selects a sub-leaf.
+ * @eax: @ebx: @ecx: @edx: the outputs.
+ * @padding: must be 0.
+ */
+struct vmw86_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;
+	__u32 eax, ebx, ecx, edx;
+	__u32 padding[3];
+};
+
+#define VMW86_CPUID_FLAG_SIGNIFICANT_INDEX	(1u << 0)
+
+/**
+ * struct vmw86_cpuid - the vCPU's CPUID table
+ * @nent: number of entries, at most VMW86_MAX_CPUID_ENTRIES.
+ * @padding: must be 0.
+ * @entries: the leaves.
+ *
+ * VMW86_SET_CPUID replaces the table; a guest CPUID is then answered in the
+ * kernel from it without an exit. A leaf not in the table returns zeros.
+ * CPUID.1:ECX.OSXSAVE (bit 27) follows the guest's CR4.OSXSAVE, as on
+ * hardware; all other bits are returned as given. E2BIG for too many
+ * entries, EINVAL for non-zero padding or unknown flags.
+ *
+ * VMW86_GET_SUPPORTED_CPUID (device fd) fills @entries with what the host
+ * can offer and sets @nent; E2BIG (with @nent set to the count needed) when
+ * @nent is too small.
+ */
+struct vmw86_cpuid {
+	__u32 nent;
+	__u32 padding;
+	struct vmw86_cpuid_entry entries[];
+};
+
+#define VMW86_MAX_CPUID_ENTRIES	256
+
+/**
+ * struct vmw86_xsave - the guest's FPU, SSE and extended state
+ * @region: the state in the standard (uncompacted) XSAVE format of the
+ *	Intel SDM vol. 1, 13.4 / AMD APM vol. 2, 11.5: legacy area, XSAVE
+ *	header, then each component at its CPUID.0xD offset.
+ *
+ * VMW86_SET_XSAVE returns EINVAL for a header that sets features the host
+ * does not support or reserved bits.
+ */
+struct vmw86_xsave {
+	__u32 region[1024];
+};
+
+#define VMW86_GET_SUPPORTED_CPUID _IOWR(VMW86_IO, 0xa4, struct vmw86_cpuid)
+
+#define VMW86_GET_REGS		_IOR(VMW86_IO, 0xc1, struct vmw86_regs)
+#define VMW86_SET_REGS		_IOW(VMW86_IO, 0xc2, struct vmw86_regs)
+#define VMW86_GET_SREGS		_IOR(VMW86_IO, 0xc3, struct vmw86_sregs)
+#define VMW86_SET_SREGS		_IOW(VMW86_IO, 0xc4, struct vmw86_sregs)
+#define VMW86_GET_MSRS		_IOWR(VMW86_IO, 0xc5, struct vmw86_msrs)
+#define VMW86_SET_MSRS		_IOW(VMW86_IO, 0xc6, struct vmw86_msrs)
+#define VMW86_SET_CPUID		_IOW(VMW86_IO, 0xc7, struct vmw86_cpuid)
+#define VMW86_GET_XSAVE		_IOR(VMW86_IO, 0xc8, struct vmw86_xsave)
+#define VMW86_SET_XSAVE		_IOW(VMW86_IO, 0xc9, struct vmw86_xsave)
+
+/*
+ * VMW86_RUN: runs the vCPU until an exit that needs user space, then
+ * returns 0 with vmw86_run.exit_reason set. No argument. Errors:
+ * EINTR when a signal is pending or vmw86_run.immediate_exit is set
+ * (exit_reason is then VMW86_EXIT_INTR); EFAULT when the guest touched a
+ * slot whose host mapping is gone (exit_reason VMW86_EXIT_MEMORY_FAULT,
+ * with the GPA); EIO when called from a process other than the one that
+ * created the VM; EBUSY when another thread is running this vCPU.
+ */
+#define VMW86_RUN		_IO(VMW86_IO, 0xc0)
+
+/* ----------------------------------------------------------------------
+ * The run structure, at offset 0 of the vCPU fd's mapping
+ */
+
+/* Exit reasons (vmw86_run.exit_reason). */
+#define VMW86_EXIT_UNKNOWN		0
+#define VMW86_EXIT_IO			1
+#define VMW86_EXIT_MMIO			2
+#define VMW86_EXIT_HLT			3
+#define VMW86_EXIT_SHUTDOWN		4
+#define VMW86_EXIT_FAIL_ENTRY		5
+#define VMW86_EXIT_INTERNAL_ERROR	6
+#define VMW86_EXIT_VMMCALL		7
+#define VMW86_EXIT_INTR			8
+#define VMW86_EXIT_MEMORY_FAULT		9
+
+#define VMW86_EXIT_IO_IN	0
+#define VMW86_EXIT_IO_OUT	1
+
+/* MMIO exit flags (vmw86_run.mmio.flags). */
+#define VMW86_MMIO_WRITE	(1u << 0)	/* the access was a write */
+#define VMW86_MMIO_FETCH	(1u << 1)	/* an instruction fetch */
+
+/* Internal error sub-reasons (vmw86_run.internal.suberror). */
+#define VMW86_INTERNAL_ERROR_UNHANDLED_EXIT	1 /* data[0]: SVM exit code */
+#define VMW86_INTERNAL_ERROR_STRING_IO		2 /* data[0]: GVA */
+#define VMW86_INTERNAL_ERROR_EXCEPTION		3 /* data[0]: vector */
+
+/* The size of the vCPU mapping: the run page, then the I/O data page. */
+#define VMW86_RUN_PAGES		2
+
+/**
+ * struct vmw86_run - shared between the kernel and the thread running a vCPU
+ * @immediate_exit: in: when non-zero, VMW86_RUN returns EINTR at once
+ *	without entering the guest (a KVM-style kick: set it, then signal the
+ *	vCPU thread).
+ * @regs_dirty: in: when non-zero, VMW86_RUN first loads @regs into the
+ *	vCPU and clears this flag.
+ * @padding1: must be 0.
+ * @exit_reason: out: VMW86_EXIT_*.
+ * @padding2: reserved.
+ * @regs: out: the general registers at the exit, on every return of
+ *	VMW86_RUN; in: loaded when @regs_dirty is set. This is how user space
+ *	completes an MMIO access without extra ioctls.
+ * @io: VMW86_EXIT_IO. @io.direction: VMW86_EXIT_IO_IN or _OUT. @io.size:
+ *	bytes per element, 1, 2 or 4. @io.port: the port. @io.count: number of
+ *	elements, 1 for IN/OUT, up to what fits in the data page for string
+ *	I/O (INS/OUTS, with or without REP). @io.data_offset: byte offset of
+ *	the data from the start of the mapping. For OUT the data is there on
+ *	exit; for IN user space stores @io.count * @io.size bytes there and
+ *	the next VMW86_RUN completes the instruction (register, or guest
+ *	memory for INS, and RSI/RDI/RCX/RIP). A REP string instruction with
+ *	more elements continues with further exits.
+ * @mmio: VMW86_EXIT_MMIO: the guest touched a GPA in no slot, or wrote to a
+ *	read-only slot. @mmio.gpa: the faulting GPA. @mmio.flags:
+ *	VMW86_MMIO_*. @mmio.insn_len: how many bytes of @mmio.insn were
+ *	fetched from the guest (0 to 15; fewer when the fetch crossed into
+ *	unmapped memory). @mmio.insn: the bytes at CS:RIP. @mmio.cs_db,
+ *	@mmio.cs_l: the code segment's D and L bits, telling the decoder the
+ *	operating mode. User space decodes and emulates the instruction
+ *	(vmw86 keeps x86 decoding out of the kernel), then writes the
+ *	results into @regs (the destination register and RIP), sets
+ *	@regs_dirty and calls VMW86_RUN again.
+ * @fail_entry: VMW86_EXIT_FAIL_ENTRY: VMRUN refused the guest state.
+ *	@fail_entry.hardware_exit_reason: the SVM exit code (VMEXIT_INVALID,
+ *	-1, per AMD APM vol. 2, 15.5.1 "Basic Operation").
+ * @internal: VMW86_EXIT_INTERNAL_ERROR: vmw86 could not handle an exit.
+ *	@internal.suberror: VMW86_INTERNAL_ERROR_*. @internal.ndata: how many
+ *	of @internal.data are valid.
+ * @memory_fault: VMW86_EXIT_MEMORY_FAULT: @memory_fault.gpa is in a slot
+ *	whose host mapping could not be faulted in; VMW86_RUN returned EFAULT.
+ * @shutdown: VMW86_EXIT_SHUTDOWN (triple fault; the vCPU state is
+ *	undefined until user space sets it again): no fields.
+ *	VMW86_EXIT_HLT and VMW86_EXIT_VMMCALL have no fields either: @regs
+ *	has the state, and RIP is already past the instruction.
+ * @padding: keeps the union's size fixed.
+ */
+struct vmw86_run {
+	__u8 immediate_exit;
+	__u8 regs_dirty;
+	__u8 padding1[6];
+
+	__u32 exit_reason;
+	__u32 padding2;
+
+	struct vmw86_regs regs;
+
+	union {
+		struct {
+			__u8 direction;
+			__u8 size;
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;
+		} io;
+		struct {
+			__u64 gpa;
+			__u32 flags;
+			__u8 insn_len;
+			__u8 cs_db;
+			__u8 cs_l;
+			__u8 pad;
+			__u8 insn[16];
+		} mmio;
+		struct {
+			__u64 hardware_exit_reason;
+		} fail_entry;
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 data[8];
+		} internal;
+		struct {
+			__u64 gpa;
+		} memory_fault;
+		__u8 padding[256];
+	};
+};
+
+#endif /* _UAPI_LINUX_VMW86_H */
