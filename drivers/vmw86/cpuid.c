@@ -73,12 +73,11 @@ static void add_leaf(u32 function, u32 index, u32 flags)
 		}
 		break;
 	case CPUID_XSAVE_LEAF:
-		if (index == 1)
+		if (index == 1) {
 			e->eax &= ~CPUIDD1_EAX_HIDE;
-		if (index == 1 || index == 0) {
-			/* XSS features are not offered. */
-			if (index == 1)
-				e->ecx = e->edx = 0;
+			/* No supervisor (XSS) features are offered. */
+			e->ecx = 0;
+			e->edx = 0;
 		}
 		break;
 	case 0x80000000:
@@ -102,7 +101,7 @@ static void add_leaf(u32 function, u32 index, u32 flags)
  */
 int vmw86_cpuid_init(void)
 {
-	u32 max_basic, max_ext, i, eax, ebx, ecx, edx;
+	u32 max_basic, max_ext, i, ebx, ecx, edx;
 	u64 xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 		   xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
 	struct vmw86_cpuid_entry *e;
@@ -161,7 +160,6 @@ int vmw86_cpuid_init(void)
 			e->edx = upper_32_bits(xcr0);
 		}
 	}
-	(void)eax;
 	return 0;
 }
 
@@ -285,7 +283,7 @@ void vmw86_cpuid_lookup(struct vmw86_vcpu *vcpu, u32 function, u32 index,
 {
 	unsigned int i;
 
-	out[0] = out[1] = out[2] = out[3] = 0;
+	memset(out, 0, 4 * sizeof(*out));
 	for (i = 0; i < vcpu->cpuid_nent; i++) {
 		const struct vmw86_cpuid_entry *e = &vcpu->cpuid[i];
 

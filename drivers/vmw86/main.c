@@ -3,7 +3,7 @@
  * vmw86: the /dev/vmw86 misc device, the device fd's ioctls, and when
  * virtualization is switched on.
  *
- * Hardware virtualization is turned on on every online CPU only while at
+ * Hardware virtualization is enabled on every online CPU only while at
  * least one VM exists, so that another hypervisor (Debian's kvm-amd, say)
  * can take its turn when vmw86 has no VMs. It is turned off again on the
  * last VM's destruction, on module unload, for a CPU going offline, and on
@@ -53,7 +53,7 @@ static void vmw86_hardware_disable_all(void)
 /**
  * vmw86_hardware_get() - take a reference on virtualization being enabled
  *
- * The first reference turns SVM on on every online CPU. Called when a VM is
+ * The first reference enables SVM on every online CPU. Called when a VM is
  * created. Context: process; takes vmw86_hw_lock and the CPU hotplug lock.
  *
  * Return: 0; -EBUSY when another hypervisor holds a CPU's virtualization
@@ -101,7 +101,7 @@ void vmw86_hardware_put(void)
 	mutex_unlock(&vmw86_hw_lock);
 }
 
-/* A CPU coming online while VMs exist must be able to run them too. */
+/* A CPU brought up while VMs exist must be able to run them too. */
 static int vmw86_cpu_online(unsigned int cpu)
 {
 	int ret = 0;

@@ -64,29 +64,32 @@ static u64 vmw86_outs_segment_base(struct vmw86_vcpu *vcpu)
 	if (vmw86_read_gva(vcpu, cs_base + vcpu->rip, insn, sizeof(insn)))
 		return 0;
 	for (i = 0; i < sizeof(insn); i++) {
-		switch (insn[i]) {
-		case 0x26: seg = 0; continue;
-		case 0x2e: seg = 1; continue;
-		case 0x36: seg = 2; continue;
-		case 0x3e: seg = 3; continue;
-		case 0x64: seg = 4; continue;
-		case 0x65: seg = 5; continue;
-		case 0x66: case 0x67: case 0xf2: case 0xf3:
-			continue;
-		}
-		break;
+		static const u8 seg_prefix[] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
+		const u8 *p = memchr(seg_prefix, insn[i], sizeof(seg_prefix));
+
+		if (p)
+			seg = p - seg_prefix;
+		else if (insn[i] != 0x66 && insn[i] != 0x67 &&
+			 insn[i] != 0xf2 && insn[i] != 0xf3)
+			break;
 	}
 	/* In 64-bit mode only FS and GS have a base (APM vol. 2, 4.5.3). */
 	if (l && seg != 4 && seg != 5)
 		return 0;
 	vmw86_ops->get_sregs(vcpu, &sregs);
 	switch (seg) {
-	case 0: return sregs.es.base;
-	case 1: return sregs.cs.base;
-	case 2: return sregs.ss.base;
-	case 4: return sregs.fs.base;
-	case 5: return sregs.gs.base;
-	default: return sregs.ds.base;
+	case 0:
+		return sregs.es.base;
+	case 1:
+		return sregs.cs.base;
+	case 2:
+		return sregs.ss.base;
+	case 4:
+		return sregs.fs.base;
+	case 5:
+		return sregs.gs.base;
+	default:
+		return sregs.ds.base;
 	}
 }
 
@@ -327,14 +330,22 @@ static void vmw86_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
 {
 	unsigned long *g = vcpu->regs;
 
-	g[VCPU_REG_RAX] = r->rax; g[VCPU_REG_RBX] = r->rbx;
-	g[VCPU_REG_RCX] = r->rcx; g[VCPU_REG_RDX] = r->rdx;
-	g[VCPU_REG_RSI] = r->rsi; g[VCPU_REG_RDI] = r->rdi;
-	g[VCPU_REG_RSP] = r->rsp; g[VCPU_REG_RBP] = r->rbp;
-	g[VCPU_REG_R8] = r->r8; g[VCPU_REG_R9] = r->r9;
-	g[VCPU_REG_R10] = r->r10; g[VCPU_REG_R11] = r->r11;
-	g[VCPU_REG_R12] = r->r12; g[VCPU_REG_R13] = r->r13;
-	g[VCPU_REG_R14] = r->r14; g[VCPU_REG_R15] = r->r15;
+	g[VCPU_REG_RAX] = r->rax;
+	g[VCPU_REG_RBX] = r->rbx;
+	g[VCPU_REG_RCX] = r->rcx;
+	g[VCPU_REG_RDX] = r->rdx;
+	g[VCPU_REG_RSI] = r->rsi;
+	g[VCPU_REG_RDI] = r->rdi;
+	g[VCPU_REG_RSP] = r->rsp;
+	g[VCPU_REG_RBP] = r->rbp;
+	g[VCPU_REG_R8] = r->r8;
+	g[VCPU_REG_R9] = r->r9;
+	g[VCPU_REG_R10] = r->r10;
+	g[VCPU_REG_R11] = r->r11;
+	g[VCPU_REG_R12] = r->r12;
+	g[VCPU_REG_R13] = r->r13;
+	g[VCPU_REG_R14] = r->r14;
+	g[VCPU_REG_R15] = r->r15;
 	vcpu->rip = r->rip;
 	/* Bit 1 is always set; the rest is the guest's (APM vol. 2, 3.1.6). */
 	vcpu->rflags = r->rflags | X86_EFLAGS_FIXED;

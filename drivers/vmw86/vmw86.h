@@ -69,12 +69,12 @@ struct vmw86_memslot {
 struct vmw86_vm {
 	struct kref refcount;
 	struct mm_struct *mm;
-	struct mutex lock;
+	struct mutex lock;		/* vCPU creation */
 
-	struct rw_semaphore slots_lock;
+	struct rw_semaphore slots_lock;	/* @slots */
 	struct vmw86_memslot slots[VMW86_MAX_MEMSLOTS];
 
-	spinlock_t mmu_lock;
+	spinlock_t mmu_lock;		/* nested page table, notifier seq */
 	struct vmw86_vcpu *vcpus[VMW86_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	atomic64_t tlb_gen;
@@ -131,7 +131,7 @@ struct vmw86_pending_io {
 struct vmw86_vcpu {
 	struct vmw86_vm *vm;
 	u32 id;
-	struct mutex mutex;
+	struct mutex mutex;		/* one ioctl at a time */
 
 	struct vmw86_run *run;
 	void *io_data;

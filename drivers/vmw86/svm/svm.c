@@ -203,9 +203,11 @@ static void svm_disable_cpu(void)
 
 static int svm_vm_init(struct vmw86_vm *vm)
 {
-	vm->arch = kzalloc(sizeof(struct svm_vm), GFP_KERNEL_ACCOUNT);
-	if (!vm->arch)
+	struct svm_vm *svm_vm = kzalloc(sizeof(*svm_vm), GFP_KERNEL_ACCOUNT);
+
+	if (!svm_vm)
 		return -ENOMEM;
+	vm->arch = svm_vm;
 	if (svm_npt_init(vm)) {
 		kfree(vm->arch);
 		return -ENOMEM;
