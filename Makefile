@@ -27,6 +27,10 @@ selftests:
 check:
 	scripts/check.sh
 
+# An interactive test machine with vmw86.ko loaded (see README.md).
+run:
+	scripts/testvm/shell.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	rm -rf $(BUILD)

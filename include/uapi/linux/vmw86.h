@@ -321,7 +321,6 @@ struct vmw86_xsave {
 /* Internal error sub-reasons (vmw86_run.internal.suberror). */
 #define VMW86_INTERNAL_ERROR_UNHANDLED_EXIT	1 /* data[0]: SVM exit code */
 #define VMW86_INTERNAL_ERROR_STRING_IO		2 /* data[0]: GVA */
-#define VMW86_INTERNAL_ERROR_EXCEPTION		3 /* data[0]: vector */
 
 /* The size of the vCPU mapping: the run page, then the I/O data page. */
 #define VMW86_RUN_PAGES		2
