@@ -24,7 +24,11 @@
 
 const struct vmw86_backend_ops *vmw86_ops;
 
-static DEFINE_MUTEX(vmw86_hw_lock);	/* protects the three below */
+/*
+ * Protects the three below. Lock order: the CPU hotplug lock first (the
+ * hotplug callbacks run under it), then vmw86_hw_lock.
+ */
+static DEFINE_MUTEX(vmw86_hw_lock);
 static unsigned int vmw86_hw_users;	/* VMs alive */
 static bool vmw86_hw_enabled;		/* virtualization on, all CPUs */
 static bool vmw86_rebooting;		/* no more enabling after reboot */
@@ -43,18 +47,17 @@ static void vmw86_enable_this_cpu(void *failed)
 
 static void vmw86_hardware_disable_all(void)
 {
+	lockdep_assert_cpus_held();
 	lockdep_assert_held(&vmw86_hw_lock);
-	cpus_read_lock();
 	on_each_cpu(vmw86_disable_this_cpu, NULL, 1);
 	vmw86_hw_enabled = false;
-	cpus_read_unlock();
 }
 
 /**
  * vmw86_hardware_get() - take a reference on virtualization being enabled
  *
  * The first reference enables SVM on every online CPU. Called when a VM is
- * created. Context: process; takes vmw86_hw_lock and the CPU hotplug lock.
+ * created. Context: process; takes the CPU hotplug lock and vmw86_hw_lock.
  *
  * Return: 0; -EBUSY when another hypervisor holds a CPU's virtualization
  * (e.g. EFER.SVME already set) or the system is rebooting.
@@ -64,16 +67,15 @@ int vmw86_hardware_get(void)
 	atomic_t failed = ATOMIC_INIT(0);
 	int ret = 0;
 
+	cpus_read_lock();
 	mutex_lock(&vmw86_hw_lock);
 	if (vmw86_rebooting) {
 		ret = -EBUSY;
 		goto out;
 	}
 	if (vmw86_hw_users == 0) {
-		cpus_read_lock();
 		on_each_cpu(vmw86_enable_this_cpu, &failed, 1);
 		vmw86_hw_enabled = true;
-		cpus_read_unlock();
 		if (atomic_read(&failed)) {
 			/* Undo on the CPUs that did enable. */
 			vmw86_hardware_disable_all();
@@ -84,6 +86,7 @@ int vmw86_hardware_get(void)
 	vmw86_hw_users++;
 out:
 	mutex_unlock(&vmw86_hw_lock);
+	cpus_read_unlock();
 	return ret;
 }
 
@@ -94,11 +97,13 @@ out:
  */
 void vmw86_hardware_put(void)
 {
+	cpus_read_lock();
 	mutex_lock(&vmw86_hw_lock);
 	if (!WARN_ON(vmw86_hw_users == 0) && --vmw86_hw_users == 0 &&
 	    vmw86_hw_enabled)
 		vmw86_hardware_disable_all();
 	mutex_unlock(&vmw86_hw_lock);
+	cpus_read_unlock();
 }
 
 /* A CPU brought up while VMs exist must be able to run them too. */
@@ -136,11 +141,13 @@ static int vmw86_cpu_offline(unsigned int cpu)
 static int vmw86_reboot(struct notifier_block *nb, unsigned long code,
 			void *unused)
 {
+	cpus_read_lock();
 	mutex_lock(&vmw86_hw_lock);
 	vmw86_rebooting = true;
 	if (vmw86_hw_enabled)
 		vmw86_hardware_disable_all();
 	mutex_unlock(&vmw86_hw_lock);
+	cpus_read_unlock();
 	return NOTIFY_OK;
 }
 
