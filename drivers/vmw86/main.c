@@ -45,9 +45,9 @@ static void vmw86_enable_this_cpu(void *failed)
 		atomic_inc(failed);
 }
 
+/* Called with the CPU hotplug lock (read) and vmw86_hw_lock held. */
 static void vmw86_hardware_disable_all(void)
 {
-	lockdep_assert_cpus_held();
 	lockdep_assert_held(&vmw86_hw_lock);
 	on_each_cpu(vmw86_disable_this_cpu, NULL, 1);
 	vmw86_hw_enabled = false;
