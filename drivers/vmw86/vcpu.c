@@ -351,6 +351,56 @@ static void vmw86_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
 	vcpu->rflags = r->rflags | X86_EFLAGS_FIXED;
 }
 
+/* Tell user space whether the guest can take an interrupt now. */
+static void vmw86_report_interrupt_state(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_run *run = vcpu->run;
+	bool if_flag, shadow, can_inject;
+
+	vmw86_ops->get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
+	run->if_flag = if_flag;
+	run->interrupt_shadow = shadow;
+	run->ready_for_interrupt_injection = can_inject && vcpu->pending_irq < 0;
+}
+
+/**
+ * vmw86_vcpu_irq_window_exit() - should VMW86_RUN stop for an interrupt window?
+ * @vcpu: the vCPU, about to enter the guest.
+ *
+ * True, with the run structure set for VMW86_EXIT_IRQ_WINDOW_OPEN, when user
+ * space asked for the window, nothing is queued, and the guest can take an
+ * interrupt now. Checked by the backend before each VMRUN.
+ */
+bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu)
+{
+	bool if_flag, shadow, can_inject;
+
+	if (!READ_ONCE(vcpu->run->request_interrupt_window) ||
+	    vcpu->pending_irq >= 0)
+		return false;
+	vmw86_ops->get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
+	if (!can_inject)
+		return false;
+	vcpu->run->exit_reason = VMW86_EXIT_IRQ_WINDOW_OPEN;
+	return true;
+}
+
+static long vmw86_vcpu_interrupt(struct vmw86_vcpu *vcpu,
+				 struct vmw86_interrupt __user *uirq)
+{
+	struct vmw86_interrupt irq;
+
+	if (copy_from_user(&irq, uirq, sizeof(irq)))
+		return -EFAULT;
+	if (irq.vector < 32 || irq.vector > 255 || irq.padding)
+		return -EINVAL;
+	if (vcpu->pending_irq >= 0)
+		return -EBUSY;
+	vcpu->pending_irq = irq.vector;
+	vcpu->run->ready_for_interrupt_injection = 0;
+	return 0;
+}
+
 static long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
 {
 	struct vmw86_run *run = vcpu->run;
@@ -377,6 +427,7 @@ static long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 out:
 	vmw86_get_regs(vcpu, &run->regs);
+	vmw86_report_interrupt_state(vcpu);
 	return ret;
 }
 
@@ -498,6 +549,9 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case VMW86_SET_XSAVE:
 		ret = vmw86_vcpu_xsave(vcpu, argp, ioctl == VMW86_SET_XSAVE);
 		break;
+	case VMW86_INTERRUPT:
+		ret = vmw86_vcpu_interrupt(vcpu, argp);
+		break;
 	default:
 		ret = -ENOTTY;
 	}
@@ -587,6 +641,7 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
 	vcpu->id = id;
 	mutex_init(&vcpu->mutex);
 	vcpu->xcr0 = XFEATURE_MASK_FP;
+	vcpu->pending_irq = -1;
 	vcpu->tlb_gen = atomic64_read(&vm->tlb_gen);
 
 	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);

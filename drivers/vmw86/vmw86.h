@@ -126,6 +126,8 @@ struct vmw86_pending_io {
  *	switches it around VMRUN.
  * @cpuid: the CPUID table; @cpuid_nent entries.
  * @io: a port input to complete on the next run.
+ * @pending_irq: the external interrupt vector queued by VMW86_INTERRUPT,
+ *	or -1; the backend injects it when the guest can take it.
  * @arch: backend data (e.g. the VMCB).
  */
 struct vmw86_vcpu {
@@ -152,6 +154,7 @@ struct vmw86_vcpu {
 	unsigned int cpuid_nent;
 
 	struct vmw86_pending_io io;
+	int pending_irq;
 
 	void *arch;
 };
@@ -183,6 +186,9 @@ struct vmw86_paging_state {
  *	that number, -EINVAL for a value the guest could not write either.
  * @get_paging_state: CR0, CR3, CR4 and EFER for a guest page walk.
  * @get_code_segment: CS base and its D and L bits, for instruction fetch.
+ * @get_interrupt_state: the guest's RFLAGS.IF, whether it is in an
+ *	interrupt shadow, and whether it can take an external interrupt now
+ *	(IF set, no shadow, no other event waiting for injection).
  * @zap_gpa_range: drop nested page table entries for [gpa, gpa + size);
  *	called with vm->mmu_lock held; returns true if any were present.
  * @map_gpa: map one 4 KiB page of guest physical memory to @pfn; called
@@ -213,6 +219,8 @@ struct vmw86_backend_ops {
 				 struct vmw86_paging_state *ps);
 	void (*get_code_segment)(struct vmw86_vcpu *vcpu, u64 *base,
 				 bool *db, bool *l);
+	void (*get_interrupt_state)(struct vmw86_vcpu *vcpu, bool *if_flag,
+				    bool *shadow, bool *can_inject);
 
 	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
 	int (*map_gpa)(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable);
@@ -273,6 +281,7 @@ long vmw86_get_supported_cpuid(struct vmw86_cpuid __user *ucpuid);
 int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);
 void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu);
 bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu);
+bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu);
 int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		       bool string, bool rep, u8 addr_size, u64 next_rip);
 int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,

@@ -428,6 +428,10 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 		if (boot_cpu_has(X86_FEATURE_MCE))
 			asm volatile("int $0x12");
 		return 1;
+	case SVM_EXIT_VINTR:
+		/* The window is open: inject, or report it, before re-entry. */
+		svm_clear_irq_window(vcpu);
+		return 1;
 	case SVM_EXIT_CPUID:
 		return handle_cpuid(vcpu);
 	case SVM_EXIT_MSR:

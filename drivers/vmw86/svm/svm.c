@@ -402,6 +402,58 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 	return true;
 }
 
+static void svm_get_interrupt_state(struct vmw86_vcpu *vcpu, bool *if_flag,
+				    bool *shadow, bool *can_inject)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	*if_flag = vcpu->rflags & X86_EFLAGS_IF;
+	*shadow = c->int_state & SVM_INTERRUPT_SHADOW_MASK;
+	*can_inject = *if_flag && !*shadow && !svm->reinject &&
+		      !(c->event_inj & SVM_EVTINJ_VALID);
+}
+
+/**
+ * svm_clear_irq_window() - stop asking for an interrupt-window exit
+ * @vcpu: the vCPU, after a VINTR intercept or when nothing waits for one.
+ */
+void svm_clear_irq_window(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	clear_intercept(vmcb, INTERCEPT_VINTR);
+}
+
+/*
+ * Deliver a queued external interrupt if the guest can take it now (EVENTINJ,
+ * APM 15.20); otherwise, or when user space waits for the window, post a
+ * virtual interrupt that the guest cannot mask by TPR and intercept its
+ * acceptance (V_IRQ with the VINTR intercept, APM 15.21.4): the #VMEXIT comes
+ * exactly when RFLAGS.IF is set and no interrupt shadow is in effect.
+ */
+static void svm_prepare_interrupts(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	bool if_flag, shadow, can_inject;
+
+	svm_get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
+	if (vcpu->pending_irq >= 0 && can_inject) {
+		vmcb->control.event_inj = vcpu->pending_irq |
+					  SVM_EVTINJ_TYPE_INTR |
+					  SVM_EVTINJ_VALID;
+		vcpu->pending_irq = -1;
+	}
+	if (vcpu->pending_irq >= 0 || READ_ONCE(vcpu->run->request_interrupt_window)) {
+		vmcb->control.int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK |
+					 V_IGN_TPR_MASK;
+		set_intercept(vmcb, INTERCEPT_VINTR);
+	} else {
+		svm_clear_irq_window(vcpu);
+	}
+}
+
 static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
 {
 	bool entered;
@@ -410,6 +462,9 @@ static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
 	for (;;) {
 		if (vmw86_vcpu_should_exit(vcpu))
 			return -EINTR;
+		if (vmw86_vcpu_irq_window_exit(vcpu))
+			return 0;
+		svm_prepare_interrupts(vcpu);
 		cond_resched();
 
 		local_irq_disable();
@@ -597,6 +652,7 @@ const struct vmw86_backend_ops vmw86_svm_ops = {
 	.set_msr = svm_set_msr,
 	.get_paging_state = svm_get_paging_state,
 	.get_code_segment = svm_get_code_segment,
+	.get_interrupt_state = svm_get_interrupt_state,
 	.zap_gpa_range = svm_npt_zap_range,
 	.map_gpa = svm_npt_map,
 	.topup_mmu_cache = svm_npt_topup_cache,

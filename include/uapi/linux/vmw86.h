@@ -284,6 +284,26 @@ struct vmw86_xsave {
 #define VMW86_GET_XSAVE		_IOR(VMW86_IO, 0xc8, struct vmw86_xsave)
 #define VMW86_SET_XSAVE		_IOW(VMW86_IO, 0xc9, struct vmw86_xsave)
 
+/**
+ * struct vmw86_interrupt - an external interrupt for VMW86_INTERRUPT
+ * @vector: the interrupt vector, 32 to 255 (0-31 are exceptions).
+ * @padding: must be 0.
+ *
+ * VMW86_INTERRUPT queues one external interrupt, as an interrupt controller
+ * in user space (a PIC or IOAPIC model) delivers it: vmw86 injects it on a
+ * later VMW86_RUN as soon as the guest can take it (RFLAGS.IF set, no
+ * interrupt shadow), through EVENTINJ (AMD APM vol. 2, 15.20). Call it when
+ * vmw86_run.ready_for_interrupt_injection is set; to wait for that, set
+ * vmw86_run.request_interrupt_window. Errors: EINVAL for a vector below 32
+ * or non-zero padding; EBUSY while an earlier interrupt is still queued.
+ */
+struct vmw86_interrupt {
+	__u32 vector;
+	__u32 padding;
+};
+
+#define VMW86_INTERRUPT		_IOW(VMW86_IO, 0xca, struct vmw86_interrupt)
+
 /*
  * VMW86_RUN: runs the vCPU until an exit that needs user space, then
  * returns 0 with vmw86_run.exit_reason set. No argument. Errors:
@@ -310,6 +330,7 @@ struct vmw86_xsave {
 #define VMW86_EXIT_VMMCALL		7
 #define VMW86_EXIT_INTR			8
 #define VMW86_EXIT_MEMORY_FAULT		9
+#define VMW86_EXIT_IRQ_WINDOW_OPEN	10
 
 #define VMW86_EXIT_IO_IN	0
 #define VMW86_EXIT_IO_OUT	1
@@ -332,6 +353,15 @@ struct vmw86_xsave {
  *	vCPU thread).
  * @regs_dirty: in: when non-zero, VMW86_RUN first loads @regs into the
  *	vCPU and clears this flag.
+ * @request_interrupt_window: in: when non-zero, VMW86_RUN returns with
+ *	VMW86_EXIT_IRQ_WINDOW_OPEN as soon as the guest can take an external
+ *	interrupt and none is queued (at once if it already can).
+ * @ready_for_interrupt_injection: out: the guest can take an external
+ *	interrupt now and none is queued: VMW86_INTERRUPT will be delivered on
+ *	the next VMW86_RUN.
+ * @if_flag: out: the guest's RFLAGS.IF.
+ * @interrupt_shadow: out: the guest is in an interrupt shadow (after STI or
+ *	MOV SS), which blocks interrupts for one instruction.
  * @padding1: must be 0.
  * @exit_reason: out: VMW86_EXIT_*.
  * @padding2: reserved.
@@ -365,6 +395,8 @@ struct vmw86_xsave {
  *	of @internal.data are valid.
  * @memory_fault: VMW86_EXIT_MEMORY_FAULT: @memory_fault.gpa is in a slot
  *	whose host mapping could not be faulted in; VMW86_RUN returned EFAULT.
+ *	VMW86_EXIT_IRQ_WINDOW_OPEN (asked for with @request_interrupt_window)
+ *	has no fields: @ready_for_interrupt_injection is set.
  * @shutdown: VMW86_EXIT_SHUTDOWN (triple fault; the vCPU state is
  *	undefined until user space sets it again): no fields.
  *	VMW86_EXIT_HLT and VMW86_EXIT_VMMCALL have no fields either: @regs
@@ -374,7 +406,11 @@ struct vmw86_xsave {
 struct vmw86_run {
 	__u8 immediate_exit;
 	__u8 regs_dirty;
-	__u8 padding1[6];
+	__u8 request_interrupt_window;
+	__u8 ready_for_interrupt_injection;
+	__u8 if_flag;
+	__u8 interrupt_shadow;
+	__u8 padding1[2];
 
 	__u32 exit_reason;
 	__u32 padding2;
