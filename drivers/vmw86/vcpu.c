@@ -46,34 +46,70 @@ static void vmw86_set_masked(unsigned long *reg, u64 mask, u64 value)
 	*reg = (*reg & ~mask) | (value & mask);
 }
 
-/*
- * The data segment of OUTS: DS, unless a segment-override prefix says
- * otherwise (AMD APM vol. 3, "OUTS"). Without the DecodeAssists feature the
- * exit does not tell, so the prefixes are read from the instruction.
+/**
+ * struct vmw86_string_prefixes - what the prefixes of INS/OUTS change
+ * @seg: the data segment of OUTS in the ES, CS, SS, DS, FS, GS encoding:
+ *	DS unless overridden (AMD APM vol. 3, "OUTS").
+ * @addr_override: a 0x67 prefix toggles the address size.
  */
-static u64 vmw86_outs_segment_base(struct vmw86_vcpu *vcpu)
+struct vmw86_string_prefixes {
+	int seg;
+	bool addr_override;
+};
+
+/*
+ * Without the DecodeAssists feature the exit names no segment, and some
+ * implementations (QEMU's) give no address size either: read the legacy
+ * prefixes of the instruction at CS:RIP.
+ */
+static void vmw86_string_io_prefixes(struct vmw86_vcpu *vcpu,
+				     struct vmw86_string_prefixes *pfx)
 {
-	struct vmw86_sregs sregs;
+	static const u8 seg_prefix[] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
 	u8 insn[15];
 	u64 cs_base;
 	bool db, l;
 	unsigned int i;
-	int seg = 3;	/* DS, in the ES, CS, SS, DS, FS, GS encoding */
 
+	pfx->seg = 3;
+	pfx->addr_override = false;
 	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
-	if (vmw86_read_gva(vcpu, cs_base + vcpu->rip, insn, sizeof(insn)))
-		return 0;
+	if (vmw86_read_gva(vcpu, cs_base + (l ? vcpu->rip : (u32)vcpu->rip),
+			   insn, sizeof(insn)))
+		return;
 	for (i = 0; i < sizeof(insn); i++) {
-		static const u8 seg_prefix[] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
 		const u8 *p = memchr(seg_prefix, insn[i], sizeof(seg_prefix));
 
 		if (p)
-			seg = p - seg_prefix;
-		else if (insn[i] != 0x66 && insn[i] != 0x67 &&
-			 insn[i] != 0xf2 && insn[i] != 0xf3)
+			pfx->seg = p - seg_prefix;
+		else if (insn[i] == 0x67)
+			pfx->addr_override = true;
+		else if (insn[i] != 0x66 && insn[i] != 0xf2 && insn[i] != 0xf3 &&
+			 (!l || (insn[i] & 0xf0) != 0x40))	/* REX */
 			break;
 	}
-	/* In 64-bit mode only FS and GS have a base (APM vol. 2, 4.5.3). */
+}
+
+/* The address size of a string instruction, in bytes (APM vol. 1, 2.2.3). */
+static u8 vmw86_string_addr_size(struct vmw86_vcpu *vcpu, bool override)
+{
+	u64 cs_base;
+	bool db, l;
+
+	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
+	if (l)
+		return override ? 4 : 8;
+	return (db != override) ? 4 : 2;
+}
+
+/* The base of segment @seg; in 64-bit mode only FS and GS have one. */
+static u64 vmw86_segment_base(struct vmw86_vcpu *vcpu, int seg)
+{
+	struct vmw86_sregs sregs;
+	u64 cs_base;
+	bool db, l;
+
+	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
 	if (l && seg != 4 && seg != 5)
 		return 0;
 	vmw86_ops->get_sregs(vcpu, &sregs);
@@ -91,19 +127,6 @@ static u64 vmw86_outs_segment_base(struct vmw86_vcpu *vcpu)
 	default:
 		return sregs.ds.base;
 	}
-}
-
-static u64 vmw86_es_base(struct vmw86_vcpu *vcpu)
-{
-	struct vmw86_sregs sregs;
-	u64 cs_base;
-	bool db, l;
-
-	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
-	if (l)
-		return 0;
-	vmw86_ops->get_sregs(vcpu, &sregs);
-	return sregs.es.base;
 }
 
 /* Reverse the order of @count elements of @size bytes in @buf. */
@@ -128,7 +151,9 @@ static void vmw86_reverse_elements(u8 *buf, u32 count, u8 size)
  * @in: IN or INS.
  * @string: INS or OUTS.
  * @rep: with a REP prefix.
- * @addr_size: address size in bytes (2, 4, 8), for string instructions.
+ * @addr_size: address size in bytes (2, 4, 8) of a string instruction, or
+ *	0 when the exit did not say (it is then decoded from the mode and
+ *	prefixes).
  * @next_rip: RIP of the following instruction.
  *
  * OUT data is copied out now and the instruction retired; IN data is
@@ -145,10 +170,10 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 {
 	struct vmw86_run *run = vcpu->run;
 	struct vmw86_pending_io *io = &vcpu->io;
-	u64 mask = vmw86_addr_mask(addr_size);
 	bool backwards = vcpu->rflags & X86_EFLAGS_DF;
 	int index_reg = in ? VCPU_REG_RDI : VCPU_REG_RSI;
-	u64 count = 1, gva = 0, index, step;
+	struct vmw86_string_prefixes pfx;
+	u64 count = 1, gva = 0, mask = 0, index, step;
 
 	run->exit_reason = VMW86_EXIT_IO;
 	run->io.direction = in ? VMW86_EXIT_IO_IN : VMW86_EXIT_IO_OUT;
@@ -157,6 +182,11 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 	run->io.data_offset = IO_DATA_OFFSET;
 
 	if (string) {
+		vmw86_string_io_prefixes(vcpu, &pfx);
+		if (!addr_size)
+			addr_size = vmw86_string_addr_size(vcpu,
+							   pfx.addr_override);
+		mask = vmw86_addr_mask(addr_size);
 		if (rep) {
 			count = vcpu->regs[VCPU_REG_RCX] & mask;
 			if (!count) {
@@ -168,7 +198,8 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		count = min_t(u64, count, PAGE_SIZE / size);
 		index = vcpu->regs[index_reg] & mask;
 		/* The lowest address touched, going up or down. */
-		gva = (in ? vmw86_es_base(vcpu) : vmw86_outs_segment_base(vcpu)) +
+		/* INS always writes ES:rDI; OUTS reads rSI in its data segment. */
+		gva = vmw86_segment_base(vcpu, in ? 0 : pfx.seg) +
 		      (backwards ? ((index - (count - 1) * size) & mask) : index);
 		step = count * size;
 		if (!in) {
@@ -349,6 +380,7 @@ static void vmw86_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
 	vcpu->rip = r->rip;
 	/* Bit 1 is always set; the rest is the guest's (APM vol. 2, 3.1.6). */
 	vcpu->rflags = r->rflags | X86_EFLAGS_FIXED;
+	vcpu->state_dirty = true;
 }
 
 /* Tell user space whether the guest can take an interrupt now. */
@@ -448,6 +480,7 @@ static long vmw86_vcpu_msrs(struct vmw86_vcpu *vcpu,
 		if (set) {
 			if (vmw86_ops->set_msr(vcpu, e.index, e.data))
 				break;
+			vcpu->state_dirty = true;
 		} else {
 			if (vmw86_ops->get_msr(vcpu, e.index, &e.data))
 				break;
@@ -535,6 +568,7 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		ret = -EFAULT;
 		if (!copy_from_user(&u.sregs, argp, sizeof(u.sregs))) {
 			vmw86_ops->set_sregs(vcpu, &u.sregs);
+			vcpu->state_dirty = true;
 			ret = 0;
 		}
 		break;

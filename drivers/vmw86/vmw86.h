@@ -126,6 +126,9 @@ struct vmw86_pending_io {
  *	switches it around VMRUN.
  * @cpuid: the CPUID table; @cpuid_nent entries.
  * @io: a port input to complete on the next run.
+ * @state_dirty: user space changed the vCPU's state since its last
+ *	successful entry; the backend keeps a copy of that state until the
+ *	hardware accepts it.
  * @pending_irq: the external interrupt vector queued by VMW86_INTERRUPT,
  *	or -1; the backend injects it when the guest can take it.
  * @arch: backend data (e.g. the VMCB).
@@ -154,6 +157,7 @@ struct vmw86_vcpu {
 	unsigned int cpuid_nent;
 
 	struct vmw86_pending_io io;
+	bool state_dirty;
 	int pending_irq;
 
 	void *arch;

@@ -111,6 +111,7 @@ void svm_init_vmcb_state(struct vmw86_vcpu *vcpu)
 	svm->reinject = 0;
 	svm->vmcb->control.event_inj = 0;
 	svm->vmcb->control.int_ctl &= ~V_TPR_MASK;
+	vcpu->state_dirty = true;
 }
 
 static bool is_canonical(u64 addr)
@@ -325,7 +326,11 @@ static int handle_ioio(struct vmw86_vcpu *vcpu)
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	u8 asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
 
-	/* SZ8/SZ16/SZ32 and A16/A32/A64 are one-hot: bit n means 2^n units. */
+	/*
+	 * SZ8/SZ16/SZ32 and A16/A32/A64 are one-hot: bit n means 2^n bytes or
+	 * 2^(n+1) bytes. An address size of 0 (not reported) is decoded by
+	 * the core.
+	 */
 	return vmw86_vcpu_exit_io(vcpu, info >> 16, size == 4 ? 4 : size,
 				  info & SVM_IOIO_TYPE_MASK,
 				  info & SVM_IOIO_STR_MASK,
@@ -414,6 +419,9 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 	struct vmw86_run *run = vcpu->run;
 	u64 code = ((u64)c->exit_code_hi << 32) | c->exit_code;
 
+	/* EXITCODE is 64 bits; some implementations write only the low half. */
+	if (c->exit_code == (u32)SVM_EXIT_ERR)
+		code = SVM_EXIT_ERR;
 	save_interrupted_event(vcpu);
 
 	switch (code) {

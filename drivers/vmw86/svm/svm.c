@@ -280,7 +280,11 @@ static int svm_vcpu_create(struct vmw86_vcpu *vcpu)
 	if (!svm)
 		return -ENOMEM;
 	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	if (!page) {
+	svm->entry_save = kmalloc(sizeof(*svm->entry_save), GFP_KERNEL_ACCOUNT);
+	if (!page || !svm->entry_save) {
+		if (page)
+			__free_page(page);
+		kfree(svm->entry_save);
 		kfree(svm);
 		return -ENOMEM;
 	}
@@ -299,6 +303,7 @@ static void svm_vcpu_free(struct vmw86_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 
 	free_page((unsigned long)svm->vmcb);
+	kfree(svm->entry_save);
 	kfree(svm);
 }
 
@@ -353,6 +358,11 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 		vmcb->control.event_inj_err = svm->reinject_err;
 		svm->reinject = 0;
 	}
+	/* Only state user space set can fail VMRUN's consistency checks. */
+	if (vcpu->state_dirty) {
+		memcpy(svm->entry_save, &vmcb->save, sizeof(vmcb->save));
+		svm->entry_save_valid = true;
+	}
 
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
@@ -393,6 +403,16 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 	stgi();
 
 	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
+	if (vmcb->control.exit_code == (u32)SVM_EXIT_ERR) {
+		/* Keep what user space set; expose nothing VMRUN left there. */
+		if (svm->entry_save_valid)
+			memcpy(&vmcb->save, svm->entry_save, sizeof(vmcb->save));
+		else
+			svm_init_vmcb_state(vcpu);
+	} else {
+		vcpu->state_dirty = false;
+		svm->entry_save_valid = false;
+	}
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	vmcb->control.event_inj = 0;
 	vcpu->regs[VCPU_REG_RAX] = vmcb->save.rax;

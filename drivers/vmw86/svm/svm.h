@@ -70,6 +70,11 @@ struct svm_vm {
  *	world switch instead of intercepted.
  * @guest_dr: the guest's DR0-DR3 while @dr_loaded.
  * @tsc_aux: the guest's TSC_AUX, returned in ECX by RDTSCP.
+ * @entry_save: the save area as it was before the first VMRUN after user
+ *	space changed the state; put back if that VMRUN fails, because a
+ *	failed VMRUN may leave other values there (QEMU's SVM writes the
+ *	host's registers back into it).
+ * @entry_save_valid: @entry_save holds such a copy.
  */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -81,6 +86,8 @@ struct svm_vcpu {
 	bool dr_loaded;
 	unsigned long guest_dr[4];
 	u64 tsc_aux;
+	struct vmcb_save_area *entry_save;
+	bool entry_save_valid;
 };
 
 static inline struct svm_vcpu *to_svm(struct vmw86_vcpu *vcpu)
