@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make check": install dependencies, build vmw86.ko and the selftests, boot
+# them in the QEMU test machine (software emulation, SVM from -cpu max), and
+# turn its console log into a verdict. The last line printed is always
+# "N passed, N failed[, N skipped]"; exit 0 only if nothing failed.
+#
+# Environment (see also scripts/testvm/common.sh and boot.sh):
+#   VMW86_TESTS         run only these binaries of run_list ("a b" or "a,b")
+#   VMW86_TIMEOUT       seconds for the whole test machine run (default 900)
+#   VMW86_TEST_TIMEOUT  seconds per test binary (default 300; a second field
+#                       in run_list overrides it for one binary)
+#   VMW86_SMP, VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS   test machine shape
+#   VMW86_KO, VMW86_SELFTESTS   prebuilt module / test directory (skip make)
+#   VMW86_SKIP_DEPS=1   do not run scripts/deps.sh
+#   VMW86_VERBOSE=1     stream the whole console, not just progress lines
+#   KVER, BUILD
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/testvm/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testvm/common.sh"
+LOG=$BUILD/testvm-console.log
+
+# Whatever goes wrong before the verdict, CI still gets a count line last.
+verdict=0
+# shellcheck disable=SC2317 # only reached through the trap
+on_exit() {
+	local rc=$?
+	((verdict)) && return
+	echo "check.sh: failed before the tests ran (exit $rc)" >&2
+	echo "0 passed, 1 failed"
+}
+trap on_exit EXIT
+
+[[ ${VMW86_SKIP_DEPS:-0} == 1 ]] || "$ROOT/scripts/deps.sh"
+lock_build
+resolve_kver
+build_payload
+pack_initramfs
+
+timeout_s=${VMW86_TIMEOUT:-900}
+echo "check.sh: booting the test machine (kernel $KVER, ${VMW86_SMP:-2} CPUs, limit ${timeout_s}s); console: $LOG"
+SECONDS=0
+# Progress for CI: marker lines as they arrive, with host seconds.
+progress() {
+	local l
+	while IFS= read -r l; do
+		l=${l%$'\r'}
+		if [[ ${VMW86_VERBOSE:-0} == 1 ]]; then
+			printf '%s\n' "$l"
+		elif [[ $l =~ VMW86-(INIT|CPU|KVM|TEST-BEGIN|TEST-END|RESULT|WARN|DONE) ]]; then
+			printf '[%4ds] %s\n' "$SECONDS" "${l#*VMW86-}"
+		fi
+	done
+}
+set +e
+# --foreground: QEMU stays in our process group, so Ctrl-C reaches it; -k:
+# a QEMU that ignores TERM is killed 10 s later.
+timeout --foreground -k 10 "$timeout_s" "$ROOT/scripts/testvm/boot.sh" "$INITRD" \
+	vmw86_mode=check "vmw86_timeout=${VMW86_TEST_TIMEOUT:-300}" </dev/null 2>&1 |
+	tee "$LOG" | progress
+qemu_rc=${PIPESTATUS[0]}
+set -e
+elapsed=$SECONDS
+
+# isa-debug-exit from init gives 1; anything else means it did not get there.
+case $qemu_rc in
+1) qemu_status="" ;;
+124 | 137) qemu_status="killed after ${timeout_s}s (VMW86_TIMEOUT)" ;;
+0) qemu_status="QEMU exited 0: guest reset or powered off early (panic?)" ;;
+*) qemu_status="QEMU exited $qemu_rc" ;;
+esac
+echo "check.sh: test machine ran ${elapsed}s${qemu_status:+, $qemu_status}"
+
+set +e
+summary=$(awk -v runlist="$RUN_LIST" -v qemu_status="$qemu_status" \
+	-f "$ROOT/scripts/testvm/parse.awk" "$LOG")
+ok=$?
+set -e
+if ((ok != 0)); then
+	echo "---- last 60 lines of $LOG ----"
+	tail -n 60 "$LOG" | tr -d '\r'
+	echo "----"
+fi
+verdict=1
+printf '%s\n' "$summary"
+exit "$ok"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test machine: Debian's own kernel with the given initramfs, under
+# QEMU software emulation. Always TCG, never the host's KVM: the tests need
+# SVM from "-cpu max", which only TCG offers on every host (KVM on an Intel
+# host has none).
+#
+# usage: boot.sh [-i] INITRD [KERNEL-PARAM...]
+#   -i  interactive: serial console and QEMU monitor on this terminal
+#       (Ctrl-A x quits, Ctrl-A c toggles the monitor)
+# Without -i the console goes to stdout and stdin is ignored.
+# Environment: KVER, VMW86_SMP (2), VMW86_MEM (2G), VMW86_APPEND (extra kernel
+# parameters, e.g. "no5lvl"), VMW86_QEMU_ARGS (extra QEMU arguments).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+interactive=0
+if [[ ${1:-} == -i ]]; then
+	interactive=1
+	shift
+fi
+initrd=${1:?usage: boot.sh [-i] INITRD [KERNEL-PARAM...]}
+shift
+KVER=${KVER:-$("$here/../kernel-version.sh")}
+kernel=/boot/vmlinuz-$KVER
+[[ -r $kernel ]] || { echo "boot.sh: $kernel not readable" >&2; exit 1; }
+
+# quiet: only errors reach the console while tests print; init dumps the
+# full kernel log itself. panic=-1 + -no-reboot: a panic ends QEMU at once.
+append="console=ttyS0 quiet panic=-1 $* ${VMW86_APPEND:-}"
+
+serial=stdio
+((interactive)) && serial=mon:stdio
+# -nodefaults: no NIC, VGA, etc. to probe; isa-debug-exit lets init end the
+# run with an exit status (outb c to 0xf4 -> QEMU exits (c << 1) | 1).
+# shellcheck disable=SC2086 # VMW86_QEMU_ARGS is a word list on purpose
+exec qemu-system-x86_64 \
+	-machine q35 -accel tcg,thread=multi -cpu max \
+	-m "${VMW86_MEM:-2G}" -smp "${VMW86_SMP:-2}" \
+	-nodefaults -no-user-config -display none -no-reboot \
+	-serial "$serial" \
+	-device isa-debug-exit,iobase=0xf4,iosize=4 \
+	-kernel "$kernel" -initrd "$initrd" -append "$append" \
+	${VMW86_QEMU_ARGS:-}

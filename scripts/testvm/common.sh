@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Sourced by scripts/check.sh and scripts/testvm/shell.sh: find or build what
+# goes into the test machine and pack it, the same way for both.
+#
+# Environment:
+#   KVER              kernel to build against and boot (default: newest with headers)
+#   BUILD             build directory (default: <repo>/build)
+#   VMW86_KO          use this vmw86.ko instead of running "make module"
+#   VMW86_SELFTESTS   use this directory (binaries + run_list) instead of
+#                     running "make selftests" and using $BUILD/selftests
+#   VMW86_TESTS       only these binaries of run_list ("a b" or "a,b")
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+export BUILD
+TESTVM_DIR=$BUILD/testvm
+# shell.sh passes "shell": its image must not change under a running check.
+INITRD=$TESTVM_DIR/${TESTVM_FLAVOR:-check}-initramfs.cpio.gz
+RUN_LIST=$TESTVM_DIR/${TESTVM_FLAVOR:-check}-run_list
+
+# One build and test machine run at a time per build directory: people and
+# tools share a working tree, and two runs would mix their console logs.
+lock_build() {
+	mkdir -p "$BUILD"
+	exec 9>"$BUILD/.testvm.lock"
+	if ! flock -n 9; then
+		echo "waiting for another make check / shell.sh using $BUILD ..." >&2
+		flock 9
+	fi
+}
+
+resolve_kver() {
+	KVER=${KVER:-$("$ROOT/scripts/kernel-version.sh")} ||
+		{ echo "no /boot/vmlinuz-*-amd64 with matching /usr/src/linux-headers-*" >&2; return 1; }
+	export KVER
+}
+
+# Build (unless given prebuilt) the module and the test binaries; sets KO, TDIR.
+build_payload() {
+	# An explicit -j: a jobserver inherited from "make check" is not passed on.
+	local j
+	j=-j$(nproc)
+	if [[ -n ${VMW86_KO:-} ]]; then
+		KO=$VMW86_KO
+	else
+		make -C "$ROOT" "$j" module
+		KO=$ROOT/drivers/vmw86/vmw86.ko
+	fi
+	if [[ -n ${VMW86_SELFTESTS:-} ]]; then
+		TDIR=$VMW86_SELFTESTS
+	else
+		make -C "$ROOT" "$j" selftests
+		TDIR=$BUILD/selftests
+	fi
+}
+
+pack_initramfs() {
+	mkdir -p "$TESTVM_DIR"
+	"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$TDIR" \
+		-s "${VMW86_TESTS:-}" -l "$RUN_LIST"
+}

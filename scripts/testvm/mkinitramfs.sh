@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Pack the test machine's initramfs (cpio newc, gzip):
+#   /init, /bin/busybox + applet links, /bin/run-tests, /lib/vmw86/lib.sh
+#   /vmw86.ko                      the module under test (debug info stripped)
+#   /lib/modules/kvm/*.ko, order   Debian's kvm-amd and its dependencies
+#   /tests/<binaries>, run_list    the test binaries, in run order
+#   /lib*/...                      shared objects of any dynamically linked
+#                                  test (from ldd, plus DIR/initramfs_libs)
+#
+# usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-s "NAME..."] [-l FILE]
+# -s keeps only the named binaries of run_list (in run_list order); -l also
+# writes the run_list actually packed to FILE, for the host's parser.
+# KVER selects the kernel whose kvm modules are packed (default: the newest,
+# see scripts/kernel-version.sh).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out='' ko='' tdir='' select='' listout=''
+while getopts o:k:t:s:l: opt; do
+	case $opt in
+	o) out=$OPTARG ;;
+	k) ko=$OPTARG ;;
+	t) tdir=$OPTARG ;;
+	s) select=$OPTARG ;;
+	l) listout=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+[[ -n $out && -n $ko && -n $tdir ]] || { echo "usage: $0 -o OUT -k KO -t DIR [-s NAMES] [-l FILE]" >&2; exit 2; }
+die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
+
+KVER=${KVER:-$("$here/../kernel-version.sh")} || die "no kernel with headers found"
+moddir=/lib/modules/$KVER
+[[ -f $ko ]] || die "$ko: no such module"
+[[ -f $tdir/run_list ]] || die "$tdir/run_list missing"
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/vmw86-initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,root,tests,lib/vmw86,lib/modules/kvm}
+
+# Static busybox: the dynamic one (package "busybox") would not run there.
+bb=$(command -v busybox) || die "busybox not installed (package busybox-static)"
+if readelf -l "$bb" | grep -q 'program interpreter'; then
+	die "$bb is dynamically linked; install busybox-static"
+fi
+cp "$bb" "$root/bin/busybox"
+# Every applet, not only those init uses: the same image serves shell.sh.
+for a in $("$bb" --list); do
+	[[ $a == busybox ]] || ln -sf busybox "$root/bin/$a"
+done
+install -m 0755 "$here/init" "$root/init"
+install -m 0755 "$here/run-tests" "$root/bin/run-tests"
+install -m 0644 "$here/lib.sh" "$root/lib/vmw86/lib.sh"
+
+# Kernel modules may be shipped compressed; busybox insmod wants plain ELF.
+unpack_module() { # SRC DEST
+	case $1 in
+	*.ko) cp "$1" "$2" ;;
+	*.ko.xz) xz -dc "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*.ko.zst) zstd -qdc "$1" >"$2" ;;
+	*) die "$1: unknown module format" ;;
+	esac
+}
+
+# kvm-amd and its dependencies; modules.dep lists them so that loading the
+# list backwards (irqbypass, kvm, ccp, then kvm-amd) satisfies each in turn.
+[[ -f $moddir/modules.dep ]] || die "$moddir/modules.dep missing (package linux-image-$KVER)"
+dep=$(grep -E '^kernel/arch/x86/kvm/kvm-amd\.ko(\.[a-z]+)?:' "$moddir/modules.dep") ||
+	die "kvm-amd not in $moddir/modules.dep"
+read -r -a deps <<<"${dep#*:}"
+mods=("${dep%%:*}")
+for ((i = 0; i < ${#deps[@]}; i++)); do mods=("${deps[i]}" "${mods[@]}"); done
+for m in "${mods[@]}"; do
+	name=$(basename "$m")
+	name=${name%%.ko*}.ko
+	unpack_module "$moddir/$m" "$root/lib/modules/kvm/$name"
+	echo "$name" >>"$root/lib/modules/kvm/order"
+done
+
+# The module under test. Its DWARF (Debian's config has DEBUG_INFO) is
+# several MB the guest would unpack for nothing; symbols stay for traces.
+want=$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1 || true)
+if [[ -n $want && $want != "$KVER" ]]; then
+	echo "mkinitramfs.sh: warning: $ko is built for $want, the test machine boots $KVER" >&2
+fi
+strip --strip-debug -o "$root/vmw86.ko" "$ko"
+
+# Test binaries: run_list (NAME [TIMEOUT] per line), optionally narrowed.
+declare -A keep=()
+if [[ -n $select ]]; then
+	for n in ${select//,/ }; do keep[$n]=1; done
+	for n in "${!keep[@]}"; do
+		awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$tdir/run_list" ||
+			die "test '$n' is not in $tdir/run_list"
+	done
+fi
+: >"$root/tests/run_list"
+while read -r name rest; do
+	[[ -z $name || $name == \#* ]] && continue
+	[[ -z $select || -n ${keep[$name]:-} ]] || continue
+	echo "$name${rest:+ $rest}" >>"$root/tests/run_list"
+	bin=$tdir/$name
+	if [[ ! -f $bin ]]; then
+		# Still listed: the guest reports it as a failed, missing binary.
+		echo "mkinitramfs.sh: warning: $bin missing" >&2
+		continue
+	fi
+	install -m 0755 "$bin" "$root/tests/$name"
+	# Most tests are static; a dynamic one takes its libraries along.
+	if readelf -l "$bin" 2>/dev/null | grep -q 'program interpreter'; then
+		ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
+			die "ldd $bin failed"
+	fi
+done <"$tdir/run_list"
+
+# Shared objects, at the paths the loader will look for them; the selftests
+# build may list more in initramfs_libs (one absolute path a line).
+[[ ! -f $tdir/initramfs_libs ]] || cat "$tdir/initramfs_libs" >>"$root/libs"
+[[ ! -f $root/libs ]] || sort -u "$root/libs" | while read -r lib; do
+	[[ -n $lib ]] || continue
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+rm -f "$root/libs"
+
+[[ -z $listout ]] || cp "$root/tests/run_list" "$listout"
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -n -6 >"$out.tmp"
+mv "$out.tmp" "$out"
