@@ -11,15 +11,19 @@ KVER ?= $(shell scripts/kernel-version.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all module selftests check run clean deps
+.PHONY: all module selftests check run clean deps lint
 
 all: module selftests
 
 deps:
 	scripts/deps.sh
 
+# W=1 always: the module must stay clean under it (scripts/lint.sh).
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+lint:
+	scripts/lint.sh
 
 selftests:
 	$(MAKE) -C tools/testing/selftests/vmw86 OUTPUT=$(BUILD)/selftests

@@ -41,6 +41,18 @@ resolve_kver
 build_payload
 pack_initramfs
 
+# Host-side checks first: checkpatch --strict and sparse/W=1 on the module.
+total_p=0 total_f=0 total_s=0 all_ok=0
+while read -r status rest; do
+	if [[ $status == ok ]]; then
+		echo "  ok   lint: ${rest#* }"
+		total_p=$((total_p + 1))
+	else
+		echo "  FAIL lint: ${rest#ok * }"
+		total_f=$((total_f + 1)) all_ok=1
+	fi
+done < <("$ROOT/scripts/lint.sh" || true)
+
 timeout_s=${VMW86_TIMEOUT:-900}
 # Progress for CI: marker lines as they arrive, with host seconds.
 progress() {
@@ -55,9 +67,8 @@ progress() {
 	done
 }
 
-# One boot of the test machine with the suite; adds to the totals below.
+# One boot of the test machine with the suite; adds to the totals.
 # $1 names the pass, $2 are its extra kernel parameters.
-total_p=0 total_f=0 total_s=0 all_ok=0
 run_pass() {
 	local name=$1 params=$2 log=$BUILD/testvm-console-$1.log
 	local qemu_rc qemu_status summary ok counts p f s
