@@ -398,8 +398,15 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 		if (vcpu->pkru != host_pkru)
 			wrpkru(host_pkru);
 	}
-	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	if (host_xcr0) {
+		/*
+		 * The register, not our copy: an SVM without a working XSETBV
+		 * intercept (QEMU's) lets the guest write XCR0 directly.
+		 */
+		vcpu->xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		if (vcpu->xcr0 != host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	}
 	stgi();
 
 	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);

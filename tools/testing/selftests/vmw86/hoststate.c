@@ -80,6 +80,52 @@ TEST(xcr0_restored)
 	vm_free(vm);
 }
 
+/*
+ * XCR0 = x87 | SSE, which is not the vCPU's reset value: it must reach the
+ * guest's CPUID (0xD.0 EBX, the XSAVE size for the current XCR0, is 576 +
+ * 0 for SSE, which lives in the legacy area) and survive an exit.
+ */
+static void guest_xcr0_kept(void)
+{
+	uint32_t a, b, c, d;
+
+	set_cr4(get_cr4() | X86_CR4_OSXSAVE);
+	xsetbv0(3);
+	cpuid_count(0xd, 0, &a, &b, &c, &d);
+	GUEST_ASSERT_EQ(b, 576);
+	GUEST_SYNC(xgetbv0());
+	GUEST_ASSERT_EQ(xgetbv0(), 3);
+	if (a & 4) {		/* AVX: its state adds a component */
+		xsetbv0(7);
+		cpuid_count(0xd, 0, &a, &b, &c, &d);
+		GUEST_SYNC(b);
+		GUEST_ASSERT_EQ(xgetbv0(), 7);
+	}
+	GUEST_DONE();
+}
+
+TEST(xcr0_reaches_guest_cpuid_and_survives_exits)
+{
+	uint32_t a, b, c, d, avx_off, avx_size;
+	struct vmw86_vcpu *vcpu;
+	struct vmw86_vm *vm;
+	struct ucall uc;
+
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID_1_ECX_OSXSAVE))
+		SKIP(return, "the host does not use XSAVE");
+	vm = vm_create_with_one_vcpu(&vcpu, guest_xcr0_kept);
+	vcpu_run_expect_sync(vcpu, 3);
+	if (vcpu_run_ucall(vcpu, &uc) == UCALL_SYNC) {
+		cpuid_count(0xd, 2, &avx_size, &avx_off, &c, &d);
+		EXPECT_EQ(avx_off + avx_size, uc.args[0]);
+		vcpu_run_expect_done(vcpu);
+	} else {
+		EXPECT_EQ(UCALL_DONE, uc.cmd);
+	}
+	vm_free(vm);
+}
+
 #define GUEST_PKRU	0x12345678u
 
 static void guest_pkru(void)
