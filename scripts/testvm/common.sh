@@ -10,6 +10,9 @@
 #   VMW86_KO          use this vmw86.ko instead of running "make module"
 #   VMW86_SELFTESTS   use this directory (binaries + run_list) instead of
 #                     running "make selftests" and using $BUILD/selftests
+#   VMW86_RUN_BUILD   use this vmw86-run build directory (launcher, its tests,
+#                     run_list, guest initramfs) instead of building it into
+#                     $BUILD/vmw86-run
 #   VMW86_TESTS       only these binaries of run_list ("a b" or "a,b")
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,7 +40,8 @@ resolve_kver() {
 	export KVER
 }
 
-# Build (unless given prebuilt) the module and the test binaries; sets KO, TDIR.
+# Build (unless given prebuilt) the module, the test binaries and the
+# launcher with its tests; sets KO, TDIR, RDIR.
 build_payload() {
 	# An explicit -j: a jobserver inherited from "make check" is not passed on.
 	local j
@@ -54,10 +58,16 @@ build_payload() {
 		make -C "$ROOT" "$j" selftests
 		TDIR=$BUILD/selftests
 	fi
+	if [[ -n ${VMW86_RUN_BUILD:-} ]]; then
+		RDIR=$VMW86_RUN_BUILD
+	else
+		make -C "$ROOT/tools/vmw86-run" "$j" OUTPUT="$BUILD/vmw86-run"
+		RDIR=$BUILD/vmw86-run
+	fi
 }
 
 pack_initramfs() {
 	mkdir -p "$TESTVM_DIR"
-	"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$TDIR" \
+	"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$TDIR" -r "$RDIR" \
 		-s "${VMW86_TESTS:-}" -l "$RUN_LIST"
 }

@@ -8,8 +8,13 @@
 #   /tests/<binaries>, run_list    the test binaries, in run order
 #   /lib*/...                      shared objects of any dynamically linked
 #                                  test (from ldd, plus DIR/initramfs_libs)
+#   with -r RUNDIR (vmw86-run's build directory):
+#   /bin/vmw86-run                 the launcher
+#   /tests/<its tests>, guest-initramfs.cpio.gz   after the selftests in run_list
+#   /boot/vmlinuz-$KVER            the kernel the launcher boots as a guest
 #
-# usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-s "NAME..."] [-l FILE]
+# usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR]
+#                       [-s "NAME..."] [-l FILE]
 # -s keeps only the named binaries of run_list (in run_list order); -l also
 # writes the run_list actually packed to FILE, for the host's parser.
 # KVER selects the kernel whose kvm modules are packed (default: the newest,
@@ -17,12 +22,13 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out='' ko='' tdir='' select='' listout=''
-while getopts o:k:t:s:l: opt; do
+out='' ko='' tdir='' rdir='' select='' listout=''
+while getopts o:k:t:r:s:l: opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) ko=$OPTARG ;;
 	t) tdir=$OPTARG ;;
+	r) rdir=$OPTARG ;;
 	s) select=$OPTARG ;;
 	l) listout=$OPTARG ;;
 	*) exit 2 ;;
@@ -35,6 +41,7 @@ KVER=${KVER:-$("$here/../kernel-version.sh")} || die "no kernel with headers fou
 moddir=/lib/modules/$KVER
 [[ -f $ko ]] || die "$ko: no such module"
 [[ -f $tdir/run_list ]] || die "$tdir/run_list missing"
+[[ -z $rdir || -f $rdir/run_list ]] || die "$rdir/run_list missing"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vmw86-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -88,13 +95,27 @@ if [[ -n $want && $want != "$KVER" ]]; then
 fi
 strip --strip-debug -o "$root/vmw86.ko" "$ko"
 
+# vmw86-run: the launcher, the guest it boots (Debian's kernel, the same
+# file the test machine runs, and a busybox initramfs), and its tests, which
+# run after the selftests.
+all_list=$root/all_list
+cat "$tdir/run_list" >"$all_list"
+if [[ -n $rdir ]]; then
+	[[ -x $rdir/vmw86-run ]] || die "$rdir/vmw86-run missing"
+	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
+	install -m 0644 "$rdir/guest-initramfs.cpio.gz" "$root/tests/"
+	mkdir -p "$root/boot"
+	cp "/boot/vmlinuz-$KVER" "$root/boot/" || die "/boot/vmlinuz-$KVER unreadable"
+	cat "$rdir/run_list" >>"$all_list"
+fi
+
 # Test binaries: run_list (NAME [TIMEOUT] per line), optionally narrowed.
 declare -A keep=()
 if [[ -n $select ]]; then
 	for n in ${select//,/ }; do keep[$n]=1; done
 	for n in "${!keep[@]}"; do
-		awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$tdir/run_list" ||
-			die "test '$n' is not in $tdir/run_list"
+		awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$all_list" ||
+			die "test '$n' is not in $tdir/run_list${rdir:+ or $rdir/run_list}"
 	done
 fi
 : >"$root/tests/run_list"
@@ -103,6 +124,7 @@ while read -r name rest; do
 	[[ -z $select || -n ${keep[$name]:-} ]] || continue
 	echo "$name${rest:+ $rest}" >>"$root/tests/run_list"
 	bin=$tdir/$name
+	[[ -f $bin || -z $rdir || ! -f $rdir/$name ]] || bin=$rdir/$name
 	if [[ ! -f $bin ]]; then
 		# Still listed: the guest reports it as a failed, missing binary.
 		echo "mkinitramfs.sh: warning: $bin missing" >&2
@@ -114,7 +136,8 @@ while read -r name rest; do
 		ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
 			die "ldd $bin failed"
 	fi
-done <"$tdir/run_list"
+done <"$all_list"
+rm -f "$all_list"
 
 # Shared objects, at the paths the loader will look for them; the selftests
 # build may list more in initramfs_libs (one absolute path a line).

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Linux/x86 boot protocol (Documentation/x86/boot.rst), 64-bit entry:
+ * the protected-mode kernel goes to its preferred address, boot_params (the
+ * "zero page") gets the setup header, an e820 map, the command line and the
+ * initrd, and the vCPU starts in long mode at load address + 0x200 with
+ * identity-mapped page tables, a flat GDT and RSI = boot_params.
+ *
+ * Guest physical layout below 1 MiB (all RAM, most of it reserved in e820):
+ *   0x00500  GDT                 0x07000  boot_params
+ *   0x09000  PML4, PDPT, 4 PDs   0x20000  command line
+ *   0x9fc00 - 0x100000           reserved (EBDA, VGA, BIOS in a real PC)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "vmw86-run.h"
+
+#define BOOT_GDT_ADDR		0x00500ULL
+#define BOOT_PARAMS_ADDR	0x07000ULL
+#define BOOT_PML4_ADDR		0x09000ULL
+#define BOOT_PDPT_ADDR		0x0a000ULL
+#define BOOT_PD_ADDR		0x0b000ULL	/* 4 pages: 4 GiB of 2 MiB pages */
+#define BOOT_CMDLINE_ADDR	0x20000ULL
+#define BOOT_CMDLINE_MAX	0x10000ULL
+#define EBDA_START		0x9fc00ULL
+#define HIGH_MEMORY		0x100000ULL
+
+/* Offsets in boot_params and in the image (the setup header is at 0x1f1). */
+#define BP_EXT_RAMDISK_IMAGE	0x0c0
+#define BP_EXT_RAMDISK_SIZE	0x0c4
+#define BP_EXT_CMD_LINE_PTR	0x0c8
+#define BP_E820_ENTRIES		0x1e8
+#define BP_HDR			0x1f1
+#define HDR_SETUP_SECTS		0x1f1
+#define HDR_BOOT_FLAG		0x1fe
+#define HDR_JUMP		0x200
+#define HDR_HEADER		0x202
+#define HDR_VERSION		0x206
+#define HDR_TYPE_OF_LOADER	0x210
+#define HDR_LOADFLAGS		0x211
+#define HDR_RAMDISK_IMAGE	0x218
+#define HDR_RAMDISK_SIZE	0x21c
+#define HDR_HEAP_END_PTR	0x224
+#define HDR_CMD_LINE_PTR	0x228
+#define HDR_INITRD_ADDR_MAX	0x22c
+#define HDR_KERNEL_ALIGNMENT	0x230
+#define HDR_RELOCATABLE		0x234
+#define HDR_XLOADFLAGS		0x236
+#define HDR_CMDLINE_SIZE	0x238
+#define HDR_PREF_ADDRESS	0x258
+#define HDR_INIT_SIZE		0x260
+#define BP_E820_TABLE		0x2d0
+#define BP_E820_MAX		128
+
+#define LOADFLAG_LOADED_HIGH	0x01
+#define LOADFLAG_CAN_USE_HEAP	0x80
+#define XLF_KERNEL_64		0x01
+#define E820_RAM		1
+#define E820_RESERVED		2
+
+static u16 get16(const u8 *p, size_t off) { return p[off] | p[off + 1] << 8; }
+static u32 get32(const u8 *p, size_t off) { return get16(p, off) | (u32)get16(p, off + 2) << 16; }
+static u64 get64(const u8 *p, size_t off) { return get32(p, off) | (u64)get32(p, off + 4) << 32; }
+static void put16(u8 *p, size_t off, u16 v) { p[off] = v; p[off + 1] = v >> 8; }
+static void put32(u8 *p, size_t off, u32 v) { put16(p, off, v); put16(p, off + 2, v >> 16); }
+static void put64(u8 *p, size_t off, u64 v) { put32(p, off, v); put32(p, off + 4, v >> 32); }
+
+static int read_file(const char *what, const char *path, u8 **buf, size_t *size)
+{
+	struct stat st;
+	ssize_t n;
+	size_t done = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_info("%s '%s': %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pr_info("%s '%s': not a regular file", what, path);
+		close(fd);
+		return -1;
+	}
+	*size = st.st_size;
+	*buf = malloc(*size ? *size : 1);
+	if (!*buf)
+		die(EXIT_BADINPUT, "%s '%s': out of memory for %zu bytes", what, path, *size);
+	while (done < *size) {
+		n = read(fd, *buf + done, *size - done);
+		if (n <= 0) {
+			pr_info("%s '%s': read: %s", what, path,
+				n ? strerror(errno) : "file shrank");
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Checks the bzImage, the command line and the initrd against guest RAM. */
+int boot__load_files(struct boot_image *img, const struct options *opt)
+{
+	u64 low_end = opt->mem_size < LOW_RAM_END ? opt->mem_size : LOW_RAM_END;
+	u64 init_size, pref, align, kend, top;
+	u32 cmdline_size, initrd_max;
+	size_t setup_sects, hdr_end, len;
+	const u8 *k;
+
+	if (read_file("kernel", opt->kernel, &img->kernel, &img->kernel_size))
+		return -1;
+	k = img->kernel;
+	if (img->kernel_size < 0x1000 || get32(k, HDR_HEADER) != 0x53726448 ||
+	    get16(k, HDR_BOOT_FLAG) != 0xaa55) {
+		pr_info("kernel '%s': not a bzImage (no \"HdrS\" boot header at 0x202)",
+			opt->kernel);
+		return -1;
+	}
+	img->version = get16(k, HDR_VERSION);
+	if (img->version < 0x020c || !(get16(k, HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
+		pr_info("kernel '%s': boot protocol %u.%02u has no 64-bit entry (need 2.12 with XLF_KERNEL_64)",
+			opt->kernel, img->version >> 8, img->version & 0xff);
+		return -1;
+	}
+	setup_sects = k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4;
+	img->setup_size = (setup_sects + 1) * 512;
+	hdr_end = HDR_JUMP + 2 + k[HDR_JUMP + 1];
+	if (img->setup_size >= img->kernel_size || hdr_end > img->setup_size) {
+		pr_info("kernel '%s': setup size %zu does not fit in the %zu-byte file",
+			opt->kernel, img->setup_size, img->kernel_size);
+		return -1;
+	}
+
+	/* Protected-mode kernel: its preferred address, else 1 MiB aligned up. */
+	init_size = get32(k, HDR_INIT_SIZE);
+	pref = get64(k, HDR_PREF_ADDRESS);
+	align = get32(k, HDR_KERNEL_ALIGNMENT);
+	img->load_addr = pref ? pref : HIGH_MEMORY;
+	if (!k[HDR_RELOCATABLE] && pref != 0 && pref != HIGH_MEMORY)
+		img->load_addr = pref;
+	if (align && img->load_addr % align)
+		img->load_addr = (img->load_addr + align - 1) / align * align;
+	len = img->kernel_size - img->setup_size;
+	if (init_size < len)
+		init_size = len;
+	kend = img->load_addr + init_size;
+	if (kend > low_end) {
+		pr_info("kernel '%s': needs guest RAM up to %llu MiB (load at 0x%llx, init_size %llu), --memory gives %llu MiB",
+			opt->kernel, (unsigned long long)(kend + MiB - 1) / MiB,
+			(unsigned long long)img->load_addr,
+			(unsigned long long)init_size,
+			(unsigned long long)opt->mem_size / MiB);
+		return -1;
+	}
+
+	/* The command line, NUL included, must fit in cmdline_size + 1. */
+	cmdline_size = get32(k, HDR_CMDLINE_SIZE);
+	if (strlen(opt->cmdline) > cmdline_size ||
+	    strlen(opt->cmdline) >= BOOT_CMDLINE_MAX) {
+		pr_info("--cmdline: %zu characters, the kernel takes at most %u",
+			strlen(opt->cmdline), cmdline_size);
+		return -1;
+	}
+	img->cmdline = opt->cmdline;
+
+	if (!opt->initrd)
+		return 0;
+	if (read_file("initrd", opt->initrd, &img->initrd, &img->initrd_size))
+		return -1;
+	initrd_max = get32(k, HDR_INITRD_ADDR_MAX);
+	top = low_end;
+	if ((u64)initrd_max + 1 < top)
+		top = (u64)initrd_max + 1;
+	top &= ~(4 * KiB - 1);
+	kend = (kend + 4 * KiB - 1) & ~(4 * KiB - 1);
+	if (img->initrd_size > top || top - img->initrd_size < kend) {
+		pr_info("initrd '%s': %zu bytes do not fit in guest RAM between the kernel's end (%llu MiB) and %llu MiB (initrd_addr_max 0x%x, --memory %llu MiB)",
+			opt->initrd, img->initrd_size,
+			(unsigned long long)kend / MiB,
+			(unsigned long long)top / MiB, initrd_max,
+			(unsigned long long)opt->mem_size / MiB);
+		return -1;
+	}
+	img->initrd_addr = (top - img->initrd_size) & ~(4 * KiB - 1);
+	return 0;
+}
+
+static void e820_add(u8 *bp, u64 addr, u64 size, u32 type)
+{
+	u8 n = bp[BP_E820_ENTRIES];
+	size_t off = BP_E820_TABLE + n * 20;
+
+	if (n >= BP_E820_MAX)
+		return;
+	put64(bp, off, addr);
+	put64(bp, off + 8, size);
+	put32(bp, off + 16, type);
+	bp[BP_E820_ENTRIES] = n + 1;
+}
+
+static void setup_page_tables(struct vm *vm)
+{
+	u64 *pml4 = (u64 *)(vm->ram + BOOT_PML4_ADDR);
+	u64 *pdpt = (u64 *)(vm->ram + BOOT_PDPT_ADDR);
+	u64 *pd = (u64 *)(vm->ram + BOOT_PD_ADDR);
+	int i;
+
+	/* Identity map of the first 4 GiB with 2 MiB pages: P, RW, PS. */
+	pml4[0] = BOOT_PDPT_ADDR | 0x3;
+	for (i = 0; i < 4; i++)
+		pdpt[i] = (BOOT_PD_ADDR + i * 4096) | 0x3;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = ((u64)i << 21) | 0x83;
+}
+
+static struct vmw86_segment boot_segment(u16 sel, u8 type, bool code)
+{
+	struct vmw86_segment s = {
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .s = 1, .g = 1,
+		.db = code ? 0 : 1, .l = code ? 1 : 0,
+	};
+	return s;
+}
+
+static void setup_cpu(struct vm *vm, const struct boot_image *img)
+{
+	u64 *gdt = (u64 *)(vm->ram + BOOT_GDT_ADDR);
+	struct vmw86_sregs sregs;
+	struct vmw86_regs regs;
+
+	/* boot.rst: __BOOT_CS is 0x10, __BOOT_DS is 0x18. */
+	gdt[0] = 0;
+	gdt[1] = 0;
+	gdt[2] = 0x00af9b000000ffffULL;	/* 64-bit code, accessed */
+	gdt[3] = 0x00cf93000000ffffULL;	/* flat data, accessed */
+
+	if (ioctl(vm->vcpu_fd, VMW86_GET_SREGS, &sregs) < 0)
+		die(EXIT_VMERROR, "VMW86_GET_SREGS: %s", strerror(errno));
+	sregs.cs = boot_segment(0x10, 0xb, true);
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss =
+		boot_segment(0x18, 0x3, false);
+	sregs.tr = (struct vmw86_segment){
+		.limit = 0xffff, .type = 0xb, .present = 1,
+	};
+	sregs.ldt = (struct vmw86_segment){ .type = 2, .unusable = 1 };
+	sregs.gdt.base = BOOT_GDT_ADDR;
+	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = 0x80000011;		/* PG | ET | PE */
+	sregs.cr3 = BOOT_PML4_ADDR;
+	sregs.cr4 = 0x20;		/* PAE */
+	sregs.efer = 0x500;		/* LMA | LME */
+	if (ioctl(vm->vcpu_fd, VMW86_SET_SREGS, &sregs) < 0)
+		die(EXIT_VMERROR, "VMW86_SET_SREGS (long mode entry state): %s",
+		    strerror(errno));
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = img->load_addr + 0x200;
+	regs.rsi = BOOT_PARAMS_ADDR;
+	regs.rflags = 0x2;
+	if (ioctl(vm->vcpu_fd, VMW86_SET_REGS, &regs) < 0)
+		die(EXIT_VMERROR, "VMW86_SET_REGS: %s", strerror(errno));
+}
+
+void boot__setup(struct vm *vm, struct boot_image *img)
+{
+	u8 *bp = vm->ram + BOOT_PARAMS_ADDR;
+	const u8 *k = img->kernel;
+	size_t hdr_end = HDR_JUMP + 2 + k[HDR_JUMP + 1];
+	u64 low_end = vm->ram_size < LOW_RAM_END ? vm->ram_size : LOW_RAM_END;
+
+	memcpy(vm->ram + img->load_addr, k + img->setup_size,
+	       img->kernel_size - img->setup_size);
+
+	memset(bp, 0, 4096);
+	memcpy(bp + BP_HDR, k + BP_HDR, hdr_end - BP_HDR);
+	bp[HDR_TYPE_OF_LOADER] = 0xff;		/* undefined boot loader */
+	bp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
+	put16(bp, HDR_HEAP_END_PTR, 0xfe00);
+
+	strcpy((char *)vm->ram + BOOT_CMDLINE_ADDR, img->cmdline);
+	put32(bp, HDR_CMD_LINE_PTR, (u32)BOOT_CMDLINE_ADDR);
+	put32(bp, BP_EXT_CMD_LINE_PTR, 0);
+
+	if (img->initrd) {
+		memcpy(vm->ram + img->initrd_addr, img->initrd, img->initrd_size);
+		put32(bp, HDR_RAMDISK_IMAGE, (u32)img->initrd_addr);
+		put32(bp, HDR_RAMDISK_SIZE, (u32)img->initrd_size);
+		put32(bp, BP_EXT_RAMDISK_IMAGE, img->initrd_addr >> 32);
+		put32(bp, BP_EXT_RAMDISK_SIZE, (u64)img->initrd_size >> 32);
+	}
+
+	e820_add(bp, 0, EBDA_START, E820_RAM);
+	e820_add(bp, EBDA_START, HIGH_MEMORY - EBDA_START, E820_RESERVED);
+	e820_add(bp, HIGH_MEMORY, low_end - HIGH_MEMORY, E820_RAM);
+	if (vm->ram_size > LOW_RAM_END)
+		e820_add(bp, HIGH_RAM_START, vm->ram_size - LOW_RAM_END, E820_RAM);
+
+	setup_page_tables(vm);
+	setup_cpu(vm, img);
+	pr_debug("kernel at 0x%llx (%zu bytes, protocol %u.%02u), initrd at 0x%llx (%zu bytes), entry 0x%llx",
+		 (unsigned long long)img->load_addr,
+		 img->kernel_size - img->setup_size, img->version >> 8,
+		 img->version & 0xff, (unsigned long long)img->initrd_addr,
+		 img->initrd_size, (unsigned long long)img->load_addr + 0x200);
+	free(img->kernel);
+	free(img->initrd);
+}

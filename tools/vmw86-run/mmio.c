@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MMIO outside any device: reads return all ones, writes are ignored, and
+ * the instruction is completed here (vmw86 decodes nothing in the kernel,
+ * api.rst "VMW86_EXIT_MMIO"). The decoder knows the MOV forms compilers
+ * emit for readb/w/l/q and writeb/w/l/q: 88, 89, 8A, 8B, C6 /0, C7 /0,
+ * 0F B6 and 0F B7, with operand-size, address-size, segment, LOCK and REX
+ * prefixes. Anything else stops the VM with the bytes it could not decode.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmw86-run.h"
+
+struct insn {
+	int len;
+	int opsize;		/* bytes moved */
+	int reg;		/* ModRM.reg with REX.R */
+	bool is_load;
+	bool rex;
+	int zext;		/* movzx source size, 0 otherwise */
+};
+
+static u64 *gpr(struct vmw86_regs *r, int enc)
+{
+	u64 *map[16] = {
+		&r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+		&r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11,
+		&r->r12, &r->r13, &r->r14, &r->r15,
+	};
+	return map[enc & 15];
+}
+
+/* Length of ModRM + SIB + displacement at @p; -1 if it is not memory. */
+static int modrm_len(const u8 *p, int avail, bool addr16)
+{
+	int mod, rm, n = 1;
+
+	if (avail < 1)
+		return -1;
+	mod = p[0] >> 6;
+	rm = p[0] & 7;
+	if (mod == 3)
+		return -1;
+	if (addr16)
+		return 1 + (mod == 1 ? 1 : mod == 2 ? 2 : (mod == 0 && rm == 6) ? 2 : 0);
+	if (rm == 4) {
+		if (avail < 2)
+			return -1;
+		n++;
+		if (mod == 0 && (p[1] & 7) == 5)
+			n += 4;
+	} else if (mod == 0 && rm == 5) {
+		n += 4;
+	}
+	if (mod == 1)
+		n += 1;
+	else if (mod == 2)
+		n += 4;
+	return n;
+}
+
+static int decode(const struct vmw86_run *run, struct insn *in)
+{
+	const u8 *p = run->mmio.insn;
+	int n = run->mmio.insn_len, i = 0, m, imm = 0;
+	bool long_mode = run->mmio.cs_l, op16 = false, addr_ovr = false;
+	bool def32 = long_mode || run->mmio.cs_db;
+	u8 rex = 0, op;
+
+	memset(in, 0, sizeof(*in));
+	for (; i < n; i++) {
+		if (p[i] == 0x66)
+			op16 = true;
+		else if (p[i] == 0x67)
+			addr_ovr = true;
+		else if (p[i] == 0xf0 || p[i] == 0xf2 || p[i] == 0xf3 ||
+			 p[i] == 0x26 || p[i] == 0x2e || p[i] == 0x36 ||
+			 p[i] == 0x3e || p[i] == 0x64 || p[i] == 0x65)
+			continue;
+		else
+			break;
+	}
+	if (long_mode && i < n && (p[i] & 0xf0) == 0x40)
+		rex = p[i++];
+	if (i >= n)
+		return -1;
+	in->rex = rex != 0;
+	in->opsize = (rex & 8) ? 8 : (op16 == def32) ? 2 : 4;
+	op = p[i++];
+	switch (op) {
+	case 0x88:
+		in->opsize = 1;
+		break;
+	case 0x89:
+		break;
+	case 0x8a:
+		in->opsize = 1;
+		in->is_load = true;
+		break;
+	case 0x8b:
+		in->is_load = true;
+		break;
+	case 0xc6:
+		in->opsize = 1;
+		imm = 1;
+		break;
+	case 0xc7:
+		imm = in->opsize == 2 ? 2 : 4;
+		break;
+	case 0x0f:
+		if (i >= n || (p[i] != 0xb6 && p[i] != 0xb7))
+			return -1;
+		in->zext = p[i++] == 0xb6 ? 1 : 2;
+		in->is_load = true;
+		break;
+	default:
+		return -1;
+	}
+	if (i >= n)
+		return -1;
+	in->reg = ((p[i] >> 3) & 7) | ((rex & 4) ? 8 : 0);
+	if (imm && (p[i] & 0x38))
+		return -1;
+	m = modrm_len(p + i, n - i, !long_mode && (def32 == addr_ovr));
+	if (m < 0)
+		return -1;
+	in->len = i + m + imm;
+	return in->len <= n ? 0 : -1;
+}
+
+static void set_reg(struct vmw86_regs *r, const struct insn *in, u64 val)
+{
+	int size = in->opsize;
+	u64 *dst;
+
+	if (in->zext)
+		val &= in->zext == 1 ? 0xff : 0xffff;
+	if (size == 1 && !in->rex && in->reg >= 4 && in->reg < 8) {
+		dst = gpr(r, in->reg - 4);	/* AH, CH, DH, BH */
+		*dst = (*dst & ~0xff00ULL) | (val & 0xff) << 8;
+		return;
+	}
+	dst = gpr(r, in->reg);
+	switch (size) {
+	case 1:
+		*dst = (*dst & ~0xffULL) | (val & 0xff);
+		break;
+	case 2:
+		*dst = (*dst & ~0xffffULL) | (val & 0xffff);
+		break;
+	case 4:
+		*dst = val & 0xffffffffULL;
+		break;
+	default:
+		*dst = val;
+		break;
+	}
+}
+
+int mmio__handle(struct vm *vm)
+{
+	struct vmw86_run *run = vm->run;
+	bool is_write = run->mmio.flags & VMW86_MMIO_WRITE;
+	struct insn in;
+	char bytes[16 * 3 + 1] = "";
+	int i;
+
+	if (run->mmio.flags & VMW86_MMIO_FETCH || decode(run, &in)) {
+		for (i = 0; i < run->mmio.insn_len; i++)
+			sprintf(bytes + 3 * i, " %02x", run->mmio.insn[i]);
+		fflush(stdout);
+		fprintf(stderr, "vmw86-run: MMIO %s at GPA 0x%llx, RIP 0x%llx: cannot %s instruction [%s ]\n",
+			run->mmio.flags & VMW86_MMIO_FETCH ? "fetch" :
+			is_write ? "write" : "read",
+			(unsigned long long)run->mmio.gpa,
+			(unsigned long long)run->regs.rip,
+			run->mmio.flags & VMW86_MMIO_FETCH ? "execute" : "decode",
+			bytes);
+		return -1;
+	}
+	pr_debug("MMIO %s of %d bytes at GPA 0x%llx (no device)",
+		 in.is_load ? "read" : "write", in.opsize,
+		 (unsigned long long)run->mmio.gpa);
+	if (in.is_load)
+		set_reg(&run->regs, &in, ~0ULL);
+	run->regs.rip += in.len;
+	run->regs_dirty = 1;
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmw86-run: boots a Linux bzImage under vmw86 with a small PC platform
+ * (16550 UART, RTC/CMOS, i8042, 8254 PIT, 8259 PIC pair) whose devices are
+ * backed by host system calls. Shared declarations.
+ */
+#ifndef VMW86_RUN_H
+#define VMW86_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vmw86.h>
+
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+
+#define KiB	(1024ULL)
+#define MiB	(1024ULL * KiB)
+#define GiB	(1024ULL * MiB)
+
+/* Exit statuses of vmw86-run (vmw86-run.1, EXIT STATUS). */
+#define EXIT_POWEROFF	0	/* the guest powered off or halted for good */
+#define EXIT_BADINPUT	1	/* bad option or file; no VM was made */
+#define EXIT_REBOOT	2	/* the guest asked for a reset (i8042) */
+#define EXIT_TRIPLE	3	/* triple fault (also reboot=t's reboot) */
+#define EXIT_VMERROR	4	/* vmw86 or launcher error while running */
+
+/* Guest RAM below 4 GiB ends here; the rest goes above 4 GiB. */
+#define LOW_RAM_END	(3 * GiB)
+#define HIGH_RAM_START	(4 * GiB)
+
+struct options {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	u64 mem_size;
+	unsigned int cpus;
+	bool boot_time;
+	int verbose;
+};
+
+struct vm {
+	int dev_fd;
+	int vm_fd;
+	int vcpu_fd;
+	struct vmw86_run *run;
+	size_t run_size;
+	u8 *ram;		/* the whole guest RAM, one host mapping */
+	u64 ram_size;
+	u64 start_ns;		/* CLOCK_MONOTONIC at launch */
+	bool boot_time;
+	bool done;		/* a device ended the VM */
+	int exit_status;
+};
+
+/* The image, checked and read before any VM exists (boot.c). */
+struct boot_image {
+	u8 *kernel;
+	size_t kernel_size;
+	u8 *initrd;
+	size_t initrd_size;
+	const char *cmdline;
+	u16 version;		/* boot protocol version */
+	size_t setup_size;	/* bytes of real-mode setup, incl. boot sector */
+	u64 load_addr;		/* GPA of the protected-mode kernel */
+	u64 initrd_addr;	/* GPA of the initrd, 0 without one */
+};
+
+extern int verbose;
+
+void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+u64 now_ns(void);
+
+/* boot.c: the Linux/x86 boot protocol, 64-bit entry */
+int boot__load_files(struct boot_image *img, const struct options *opt);
+void boot__setup(struct vm *vm, struct boot_image *img);
+
+/* vm.c */
+void vm__init(struct vm *vm, const struct options *opt);
+int vm__run(struct vm *vm);
+void vm__stop(struct vm *vm, int status, const char *why);
+
+/* ioport.c: port dispatch */
+typedef void (*ioport_fn)(struct vm *vm, u16 port, u8 *data, int size,
+			  bool is_write, void *opaque);
+void ioport__register(u16 base, u16 count, ioport_fn fn, void *opaque,
+		      const char *name);
+void ioport__access(struct vm *vm, u16 port, u8 *data, int size,
+		    bool is_write);
+
+/* mmio.c: MMIO outside any device */
+int mmio__handle(struct vm *vm);
+
+/* hw/pic.c: the 8259 pair */
+void pic__init(void);
+void pic__raise(int irq);
+int pic__pending_vector(void);	/* -1: none */
+void pic__ack(void);		/* the pending vector was delivered */
+
+/* hw/pit.c: the 8254 and port 0x61 */
+void pit__init(void);
+void pit__tick(u64 now);
+u64 pit__next_event(void);	/* ns; UINT64_MAX when no timer is armed */
+
+/* hw/serial.c, hw/rtc.c, hw/i8042.c, hw/debugport.c */
+void serial__init(void);
+void rtc__init(void);
+void i8042__init(void);
+void debugport__init(void);
+
+#endif
