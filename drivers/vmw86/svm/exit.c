@@ -190,6 +190,14 @@ int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_TSC_AUX:
 		*data = svm->tsc_aux;
 		break;
+	case MSR_K8_INT_PENDING_MSG:
+		/*
+		 * C1E is never on in a virtual CPU (the guest has no SMI or
+		 * ACPI C-state hardware); Linux reads this on CPU families
+		 * with AMD erratum 400 and expects no #GP.
+		 */
+		*data = 0;
+		break;
 	default:
 		return -ENOENT;
 	}
