@@ -11,7 +11,7 @@ KVER ?= $(shell scripts/kernel-version.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all module selftests check run clean deps lint
+.PHONY: all module selftests check run shell clean deps lint
 
 all: module selftests
 
@@ -31,8 +31,13 @@ selftests:
 check:
 	scripts/check.sh
 
-# An interactive test machine with vmw86.ko loaded (see README.md).
-run:
+# The main job (see README.md): Debian's kernel booted under vmw86 by
+# vmw86-run, in the test machine, its shell on this terminal.
+run: deps
+	VMW86_MODE=run scripts/testvm/shell.sh
+
+# The test machine itself at a shell, with vmw86.ko loaded and the tests.
+shell: deps
 	scripts/testvm/shell.sh
 
 clean:

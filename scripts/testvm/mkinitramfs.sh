@@ -10,7 +10,7 @@
 #                                  test (from ldd, plus DIR/initramfs_libs)
 #   with -r RUNDIR (vmw86-run's build directory):
 #   /bin/vmw86-run                 the launcher
-#   /tests/<its tests>, guest-initramfs.cpio.gz   after the selftests in run_list
+#   /tests/<its tests>, guest initramfs images   after the selftests in run_list
 #   /boot/vmlinuz-$KVER            the kernel the launcher boots as a guest
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR]
@@ -103,7 +103,7 @@ cat "$tdir/run_list" >"$all_list"
 if [[ -n $rdir ]]; then
 	[[ -x $rdir/vmw86-run ]] || die "$rdir/vmw86-run missing"
 	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
-	install -m 0644 "$rdir/guest-initramfs.cpio.gz" "$root/tests/"
+	install -m 0644 "$rdir"/*.cpio.gz "$root/tests/"
 	mkdir -p "$root/boot"
 	cp "/boot/vmlinuz-$KVER" "$root/boot/" || die "/boot/vmlinuz-$KVER unreadable"
 	cat "$rdir/run_list" >>"$all_list"

@@ -8,7 +8,8 @@
 #
 # Builds like make check (same environment: VMW86_KO, VMW86_SELFTESTS,
 # VMW86_TESTS, VMW86_SMP, VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS, KVER,
-# BUILD). VMW86_INSMOD=0 leaves the module unloaded.
+# BUILD). VMW86_INSMOD=0 leaves the module unloaded. VMW86_MODE=run boots a
+# Linux guest under vmw86-run instead (make run), its shell on this terminal.
 set -euo pipefail
 
 TESTVM_FLAVOR=shell
@@ -19,5 +20,5 @@ resolve_kver
 build_payload
 pack_initramfs
 exec 9>&- # QEMU reads the image at start; do not hold the lock for the session
-exec "$ROOT/scripts/testvm/boot.sh" -i "$INITRD" vmw86_mode=shell \
+exec "$ROOT/scripts/testvm/boot.sh" -i "$INITRD" "vmw86_mode=${VMW86_MODE:-shell}" \
 	"vmw86_insmod=${VMW86_INSMOD:-1}" "vmw86_timeout=${VMW86_TEST_TIMEOUT:-300}"

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,11 +217,22 @@ static void vm__handle_io(struct vm *vm)
 			       run->io.size, is_write);
 }
 
-/* HLT: wait for the next timer event (or forever, when none is armed). */
+/* Keys the user typed go to the UART; Ctrl-A x stops the guest. */
+static void vm__poll_input(struct vm *vm)
+{
+	if (serial__poll() < 0)
+		vm__stop(vm, EXIT_POWEROFF, "the user left (Ctrl-A x)");
+}
+
+/*
+ * HLT: sleep until the next timer event or a key on standard input,
+ * whichever comes first (or stop, when nothing can ever wake the guest).
+ */
 static int vm__halt(struct vm *vm)
 {
-	struct timespec ts;
-	u64 next;
+	struct pollfd pfd = { .fd = serial__input_fd(), .events = POLLIN };
+	struct timespec ts, *timeout = NULL;
+	u64 next, now;
 
 	if (!(vm->run->regs.rflags & 0x200)) {
 		pr_info("guest halted with interrupts disabled: stopped for good");
@@ -229,14 +241,20 @@ static int vm__halt(struct vm *vm)
 	if (pic__pending_vector() >= 0)
 		return -1;
 	next = pit__next_event();
-	if (next == UINT64_MAX) {
+	if (next == UINT64_MAX && pfd.fd < 0) {
 		pr_info("guest halted with no timer armed and no device to wake it");
 		return EXIT_POWEROFF;
 	}
-	ts.tv_sec = next / 1000000000ULL;
-	ts.tv_nsec = next % 1000000000ULL;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	if (next != UINT64_MAX) {
+		now = now_ns();
+		next = next > now ? next - now : 0;
+		ts.tv_sec = next / 1000000000ULL;
+		ts.tv_nsec = next % 1000000000ULL;
+		timeout = &ts;
+	}
+	/* A negative fd is ignored by ppoll: then it is a plain sleep. */
+	if (ppoll(&pfd, 1, timeout, NULL) > 0)
+		vm__poll_input(vm);
 	return -1;
 }
 
@@ -304,8 +322,13 @@ int vm__run(struct vm *vm)
 			}
 			return EXIT_VMERROR;
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			/* The kick timer or a signal: a moment to look at input. */
+			vm__poll_input(vm);
+			if (vm->done)
+				return vm->exit_status;
 			continue;
+		}
 
 		switch (run->exit_reason) {
 		case VMW86_EXIT_IO:
@@ -317,8 +340,10 @@ int vm__run(struct vm *vm)
 			break;
 		case VMW86_EXIT_HLT:
 			rc = vm__halt(vm);
-			if (rc >= 0)
+			if (rc >= 0) {
+				fflush(stdout);
 				return rc;
+			}
 			break;
 		case VMW86_EXIT_IRQ_WINDOW_OPEN:
 		case VMW86_EXIT_INTR:

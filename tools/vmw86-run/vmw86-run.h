@@ -110,6 +110,8 @@ u64 pit__next_event(void);	/* ns; UINT64_MAX when no timer is armed */
 
 /* hw/serial.c, hw/rtc.c, hw/i8042.c, hw/debugport.c */
 void serial__init(void);
+int serial__input_fd(void);	/* -1: nothing to wait for */
+int serial__poll(void);		/* -1: the user asked to leave */
 void rtc__init(void);
 void i8042__init(void);
 void debugport__init(void);

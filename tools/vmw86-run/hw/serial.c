@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * COM1, a 16550A UART at 0x3f8 on IRQ 4. Transmit goes to standard output
- * at once, so the transmitter is always empty (LSR THRE | TEMT). Receive is
- * not wired yet: the receive buffer is always empty. Enough of the modem
- * control loopback and the FIFO control for Linux's 8250 autoconfig to see
- * a 16550A, and the THR-empty interrupt for its interrupt-driven transmit.
+ * COM1, a 16550A UART at 0x3f8 on IRQ 4, over the launcher's standard input
+ * and output. Transmit goes to standard output at once, so the transmitter
+ * is always empty (LSR THRE | TEMT). Receive takes what standard input has
+ * (serial__poll(), called by the run loop when it wakes) into a buffer the
+ * guest drains through RBR, with the received-data interrupt. Enough of the
+ * modem control loopback and the FIFO control for Linux's 8250 autoconfig
+ * to see a 16550A.
+ *
+ * A terminal on standard input is put in raw mode, so that every key goes
+ * to the guest, and restored on every way out. Ctrl-A x leaves the guest
+ * (exit status 0); Ctrl-A Ctrl-A sends one Ctrl-A.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "../vmw86-run.h"
@@ -14,21 +25,31 @@
 #define UART_BASE	0x3f8
 #define UART_IRQ	4
 
+#define IER_RDI		0x01
 #define IER_THRI	0x02
 #define IIR_NO_INT	0x01
 #define IIR_THRI	0x02
+#define IIR_RDI		0x04
 #define IIR_FIFO	0xc0
 #define LCR_DLAB	0x80
 #define MCR_OUT2	0x08
 #define MCR_LOOP	0x10
+#define LSR_DR		0x01
 #define LSR_THRE	0x20
 #define LSR_TEMT	0x40
+
+#define RX_SIZE		4096	/* bytes buffered for the guest */
+#define ESCAPE_KEY	0x01	/* Ctrl-A */
 
 struct uart {
 	u8 ier, lcr, mcr, scr, fcr;
 	u8 dll, dlm;
 	bool thri_pending;	/* the THR-empty interrupt is pending */
 	bool irq_line;
+	u8 rx[RX_SIZE];		/* received, not yet read by the guest */
+	unsigned int rx_head, rx_count;
+	bool escape;		/* the last key was Ctrl-A */
+	bool input_eof;		/* standard input is closed */
 };
 
 static struct uart com1 = { .dll = 12 };	/* 9600 baud */
@@ -37,6 +58,9 @@ static u8 uart_iir(const struct uart *u)
 {
 	u8 fifo = (u->fcr & 1) ? IIR_FIFO : 0;
 
+	/* Received data outranks THR empty (16550A data sheet, table 4). */
+	if (u->rx_count && (u->ier & IER_RDI))
+		return IIR_RDI | fifo;
 	if (u->thri_pending && (u->ier & IER_THRI))
 		return IIR_THRI | fifo;
 	return IIR_NO_INT | fifo;
@@ -94,6 +118,8 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 			break;
 		case 2:
 			u->fcr = v & 0xc9;
+			if (v & 0x02)	/* clear the receive FIFO */
+				u->rx_count = 0;
 			break;
 		case 3:
 			u->lcr = v;
@@ -112,7 +138,15 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 	}
 	switch (reg) {
 	case 0:
-		v = (u->lcr & LCR_DLAB) ? u->dll : 0;
+		if (u->lcr & LCR_DLAB) {
+			v = u->dll;
+		} else if (u->rx_count) {
+			v = u->rx[u->rx_head];
+			u->rx_head = (u->rx_head + 1) % RX_SIZE;
+			u->rx_count--;
+		} else {
+			v = 0;
+		}
 		break;
 	case 1:
 		v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
@@ -129,7 +163,7 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 		v = u->mcr;
 		break;
 	case 5:
-		v = LSR_THRE | LSR_TEMT;
+		v = LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
 		break;
 	case 6:
 		if (u->mcr & MCR_LOOP)	/* DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD */
@@ -146,7 +180,104 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 	uart_update_irq(u);
 }
 
+static struct termios saved_termios;
+static bool raw_mode;
+
+static void serial_restore_terminal(void)
+{
+	if (raw_mode)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	raw_mode = false;
+}
+
+/* Killed by a signal in raw mode: put the terminal back, then die of it. */
+static void serial_fatal_signal(int sig)
+{
+	serial_restore_terminal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void serial_raw_terminal(void)
+{
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	raw = saved_termios;
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST | ONLCR;	/* the guest writes "\n", the terminal wants CR LF */
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw))
+		return;
+	raw_mode = true;
+	atexit(serial_restore_terminal);
+	signal(SIGTERM, serial_fatal_signal);
+	signal(SIGHUP, serial_fatal_signal);
+	signal(SIGQUIT, serial_fatal_signal);
+}
+
+/* One key from the user: Ctrl-A x leaves, anything else goes to the guest. */
+static int uart_key(struct uart *u, u8 c)
+{
+	if (u->escape) {
+		u->escape = false;
+		if (c == 'x' || c == 'X')
+			return -1;
+		if (c != ESCAPE_KEY)
+			return 0;	/* an unknown escape is dropped */
+	} else if (c == ESCAPE_KEY && raw_mode) {
+		u->escape = true;
+		return 0;
+	}
+	if (u->rx_count < RX_SIZE) {
+		u->rx[(u->rx_head + u->rx_count) % RX_SIZE] = c;
+		u->rx_count++;
+	}
+	return 0;
+}
+
+/**
+ * serial__input_fd() - the descriptor the run loop waits on for input
+ *
+ * Return: standard input, or -1 once it is closed or the buffer is full.
+ */
+int serial__input_fd(void)
+{
+	return com1.input_eof || com1.rx_count == RX_SIZE ? -1 : STDIN_FILENO;
+}
+
+/**
+ * serial__poll() - take what standard input has for the guest
+ *
+ * Never blocks. Raises IRQ 4 when the guest asked for receive interrupts.
+ * Return: -1 when the user typed the escape sequence to leave, else 0.
+ */
+int serial__poll(void)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	u8 buf[256];
+	ssize_t n, i;
+
+	while (serial__input_fd() >= 0 && poll(&pfd, 1, 0) > 0) {
+		size_t room = RX_SIZE - com1.rx_count;
+
+		n = read(STDIN_FILENO, buf, room < sizeof(buf) ? room : sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			com1.input_eof = true;
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (uart_key(&com1, buf[i]))
+				return -1;
+	}
+	uart_update_irq(&com1);
+	return 0;
+}
+
 void serial__init(void)
 {
+	serial_raw_terminal();
 	ioport__register(UART_BASE, 8, uart_io, &com1, "com1");
 }
