@@ -283,8 +283,9 @@ static int vmw86_complete_io(struct vmw86_vcpu *vcpu)
  * @vcpu: the vCPU; vcpu->rip is at the accessing instruction.
  * @gpa: the GPA accessed.
  * @write: it was a write.
- * @fetch: an instruction
- *	fetch.
+ * @fetch: an instruction fetch.
+ * @page_walk: the access was the processor's walk of the guest's page
+ *	tables, not the instruction's own access.
  *
  * Fetches up to 15 instruction bytes at CS:RIP for user space to decode;
  * RIP is not advanced (user space does it through vmw86_run.regs).
@@ -292,7 +293,7 @@ static int vmw86_complete_io(struct vmw86_vcpu *vcpu)
  * Return: 0 with vcpu->run set for VMW86_EXIT_MMIO.
  */
 int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
-			 bool fetch)
+			 bool fetch, bool page_walk)
 {
 	struct vmw86_run *run = vcpu->run;
 	u64 cs_base, rip;
@@ -305,7 +306,8 @@ int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
 	run->exit_reason = VMW86_EXIT_MMIO;
 	run->mmio.gpa = gpa;
 	run->mmio.flags = (write ? VMW86_MMIO_WRITE : 0) |
-			  (fetch ? VMW86_MMIO_FETCH : 0);
+			  (fetch ? VMW86_MMIO_FETCH : 0) |
+			  (page_walk ? VMW86_MMIO_PAGE_WALK : 0);
 	run->mmio.cs_db = db;
 	run->mmio.cs_l = l;
 	memset(run->mmio.insn, 0, sizeof(run->mmio.insn));

@@ -289,7 +289,7 @@ bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu);
 int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		       bool string, bool rep, u8 addr_size, u64 next_rip);
 int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
-			 bool fetch);
+			 bool fetch, bool page_walk);
 bool vmw86_vcpu_xsetbv(struct vmw86_vcpu *vcpu, u32 index, u64 value);
 
 #endif /* _VMW86_H */

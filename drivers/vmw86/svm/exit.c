@@ -24,6 +24,9 @@
 #define LEN_RDTSCP	3
 #define LEN_INVD	2
 
+/* NPF EXITINFO1 bit 33: the fault hit a guest page table (APM 15.25.6). */
+#define NPF_GUEST_PAGE_WALK	BIT_ULL(33)
+
 #define EFER_GUEST_WRITABLE	(EFER_SCE | EFER_LME | EFER_NX | EFER_FFXSR)
 #define PAT_RESET_VALUE		0x0007040600070406ULL
 
@@ -226,6 +229,10 @@ int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 	case MSR_EFER:
 		if (data & ~(EFER_GUEST_WRITABLE | EFER_LMA))
 			return -EINVAL;
+		/* LME cannot change while paging is on (APM vol. 2, 14.6.1). */
+		if ((save->cr0 & X86_CR0_PG) &&
+		    ((data ^ save->efer) & EFER_LME))
+			return -EINVAL;
 		/* LMA is the processor's to set (APM vol. 2, 14.6). */
 		save->efer = (data & EFER_GUEST_WRITABLE) |
 			     (save->efer & EFER_LMA) | EFER_SVME;
@@ -359,7 +366,8 @@ static int handle_npf(struct vmw86_vcpu *vcpu)
 	if (ret == VMW86_FAULT_RETRY)
 		return 1;
 	if (ret == VMW86_FAULT_MMIO)
-		return vmw86_vcpu_exit_mmio(vcpu, gpa, write, fetch);
+		return vmw86_vcpu_exit_mmio(vcpu, gpa, write, fetch,
+					    c->exit_info_1 & NPF_GUEST_PAGE_WALK);
 	return ret;
 }
 

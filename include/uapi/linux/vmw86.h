@@ -28,7 +28,8 @@
  */
 
 /*
- * VMW86_GET_API_VERSION: returns VMW86_API_VERSION. No argument.
+ * VMW86_GET_API_VERSION: returns VMW86_API_VERSION. The argument must be 0
+ * (EINVAL otherwise), as for every ioctl here that takes none.
  */
 #define VMW86_GET_API_VERSION	_IO(VMW86_IO, 0xa0)
 
@@ -49,6 +50,7 @@
 /*
  * VMW86_GET_VCPU_MMAP_SIZE: returns the size in bytes of the vCPU fd's
  * mapping (the &struct vmw86_run page followed by the I/O data page).
+ * The argument must be 0 (EINVAL otherwise).
  */
 #define VMW86_GET_VCPU_MMAP_SIZE _IO(VMW86_IO, 0xa3)
 
@@ -306,7 +308,8 @@ struct vmw86_interrupt {
 
 /*
  * VMW86_RUN: runs the vCPU until an exit that needs user space, then
- * returns 0 with vmw86_run.exit_reason set. No argument. Errors:
+ * returns 0 with vmw86_run.exit_reason set. The argument must be 0. Errors:
+ * EINVAL for a non-zero argument;
  * EINTR when a signal is pending or vmw86_run.immediate_exit is set
  * (exit_reason is then VMW86_EXIT_INTR); EFAULT when the guest touched a
  * slot whose host mapping is gone (exit_reason VMW86_EXIT_MEMORY_FAULT,
@@ -338,6 +341,12 @@ struct vmw86_interrupt {
 /* MMIO exit flags (vmw86_run.mmio.flags). */
 #define VMW86_MMIO_WRITE	(1u << 0)	/* the access was a write */
 #define VMW86_MMIO_FETCH	(1u << 1)	/* an instruction fetch */
+/*
+ * The processor was walking the guest's page tables (a table, not the
+ * instruction's operand, is at the GPA; VMW86_MMIO_WRITE then means it
+ * wanted to set an accessed or dirty bit).
+ */
+#define VMW86_MMIO_PAGE_WALK	(1u << 2)
 
 /* Internal error sub-reasons (vmw86_run.internal.suberror). */
 #define VMW86_INTERNAL_ERROR_UNHANDLED_EXIT	1 /* data[0]: SVM exit code */
