@@ -161,9 +161,10 @@ static void vmw86_reverse_elements(u8 *buf, u32 count, u8 size)
  * instruction moves at most a page of data per exit; RIP stays on it until
  * RCX reaches zero, so the guest re-executes it for the rest.
  *
- * Return: 0 with vcpu->run set for VMW86_EXIT_IO, or -EFAULT when the
- * string operand is not in guest RAM (vcpu->run then describes an internal
- * error).
+ * Return: 0 with vcpu->run set for VMW86_EXIT_IO; 1 when there is nothing
+ * for user space (a REP with a zero count, already retired: re-enter the
+ * guest); -EFAULT when the string operand is not in guest RAM (vcpu->run
+ * then describes an internal error).
  */
 int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		       bool string, bool rep, u8 addr_size, u64 next_rip)
@@ -197,8 +198,10 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		}
 		count = min_t(u64, count, PAGE_SIZE / size);
 		index = vcpu->regs[index_reg] & mask;
-		/* The lowest address touched, going up or down. */
-		/* INS always writes ES:rDI; OUTS reads rSI in its data segment. */
+		/*
+		 * The lowest address touched, going up or down: INS writes at
+		 * ES:rDI, OUTS reads at rSI in its data segment.
+		 */
 		gva = vmw86_segment_base(vcpu, in ? 0 : pfx.seg) +
 		      (backwards ? ((index - (count - 1) * size) & mask) : index);
 		step = count * size;
