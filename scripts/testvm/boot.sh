@@ -36,7 +36,7 @@ serial=stdio
 # run with an exit status (outb c to 0xf4 -> QEMU exits (c << 1) | 1).
 # shellcheck disable=SC2086 # VMW86_QEMU_ARGS is a word list on purpose
 exec qemu-system-x86_64 \
-	-machine q35 -accel tcg,thread=multi -cpu max \
+	-machine q35 -accel "tcg,thread=${VMW86_TCG_THREAD:-multi}" -cpu max \
 	-m "${VMW86_MEM:-2G}" -smp "${VMW86_SMP:-2}" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-serial "$serial" \

@@ -402,6 +402,12 @@ static int handle_rdtscp(struct vmw86_vcpu *vcpu)
  * An event whose delivery the exit interrupted (EXITINTINFO, APM 15.7.2)
  * must be delivered again. Software interrupts and the INT3/INTO traps are
  * not re-injected: RIP still points at their instruction, which runs again.
+ *
+ * An interrupted delivery leaves the guest where it was, so RIP has not
+ * moved since VMRUN; if it has, the event was delivered and EXITINTINFO is
+ * stale. QEMU's SVM keeps the event it delivers in EVENTINJ and copies
+ * that into EXITINTINFO at the next exit, which without this check
+ * delivered one injected interrupt twice.
  */
 static void save_interrupted_event(struct vmw86_vcpu *vcpu)
 {
@@ -410,7 +416,7 @@ static void save_interrupted_event(struct vmw86_vcpu *vcpu)
 	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
 	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
 
-	if (!(info & SVM_EXITINTINFO_VALID))
+	if (!(info & SVM_EXITINTINFO_VALID) || vcpu->rip != svm->entry_rip)
 		return;
 	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
 	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&

@@ -352,6 +352,7 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 	vmcb->save.rax = vcpu->regs[VCPU_REG_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_REG_RSP];
 	vmcb->save.rip = vcpu->rip;
+	svm->entry_rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 	if (svm->reinject) {
 		vmcb->control.event_inj = svm->reinject;

@@ -75,6 +75,8 @@ struct svm_vm {
  *	failed VMRUN may leave other values there (QEMU's SVM writes the
  *	host's registers back into it).
  * @entry_save_valid: @entry_save holds such a copy.
+ * @entry_rip: RIP at the last VMRUN, to tell an interrupted event delivery
+ *	(the guest did not move) from a stale EXITINTINFO.
  */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -88,6 +90,7 @@ struct svm_vcpu {
 	u64 tsc_aux;
 	struct vmcb_save_area *entry_save;
 	bool entry_save_valid;
+	u64 entry_rip;
 };
 
 static inline struct svm_vcpu *to_svm(struct vmw86_vcpu *vcpu)
