@@ -37,13 +37,18 @@
  * @has_err: the vector pushes an error code.
  * @err: the error code.
  *
- * Uses EVENTINJ (APM 15.20); RIP stays on the faulting instruction.
+ * Uses EVENTINJ (APM 15.20); RIP stays on the faulting instruction. The
+ * exception supersedes any event recorded for re-injection: only an
+ * instruction intercept injects one, and on hardware an instruction
+ * intercept never interrupts an event delivery (a stale EXITINTINFO must
+ * not replace it).
  */
 void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector, bool has_err,
 			  u32 err)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 
+	to_svm(vcpu)->reinject = 0;
 	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
 		       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
 	c->event_inj_err = err;
