@@ -12,7 +12,9 @@
 #   VMW86_TEST_TIMEOUT  seconds per test binary (default 300; a second field
 #                       in run_list overrides it for one binary)
 #   VMW86_PASSES        test machine boots to run the suite in (default
-#                       "la57 no5lvl": 5- and 4-level host paging)
+#                       "la57 no5lvl smp2": the suite with 5- and with
+#                       4-level host paging on one CPU, the two-CPU tests
+#                       on two)
 #   VMW86_SMP, VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS   test machine shape
 #   VMW86_KO, VMW86_SELFTESTS   prebuilt module / test directory (skip make)
 #   VMW86_SKIP_DEPS=1   do not run scripts/deps.sh
@@ -39,7 +41,6 @@ trap on_exit EXIT
 lock_build
 resolve_kver
 build_payload
-pack_initramfs
 
 # Host-side checks first: checkpatch --strict and sparse/W=1 on the module.
 total_p=0 total_f=0 total_s=0 all_ok=0
@@ -70,16 +71,19 @@ progress() {
 # One boot of the test machine with the suite; adds to the totals.
 # $1 names the pass, $2 are its extra kernel parameters.
 run_pass() {
-	local name=$1 params=$2 log=$BUILD/testvm-console-$1.log
+	local name=$1 params=$2 smp=$3 tests=$4 log=$BUILD/testvm-console-$1.log
 	local qemu_rc qemu_status summary ok counts p f s
+	local INITRD=$TESTVM_DIR/check-$name-initramfs.cpio.gz
+	local RUN_LIST=$TESTVM_DIR/check-$name-run_list
 
+	VMW86_TESTS=$tests pack_initramfs
 	echo "check.sh: pass '$name': booting the test machine (kernel $KVER," \
-		"${VMW86_SMP:-2} CPUs${params:+, $params}, limit ${timeout_s}s); console: $log"
+		"$smp CPUs${params:+, $params}, limit ${timeout_s}s); console: $log"
 	SECONDS=0
 	set +e
 	# --foreground: QEMU stays in our process group, so Ctrl-C reaches it;
 	# -k: a QEMU that ignores TERM is killed 10 s later.
-	VMW86_APPEND="${VMW86_APPEND:-} $params" \
+	VMW86_SMP=$smp VMW86_APPEND="${VMW86_APPEND:-} $params" \
 	timeout --foreground -k 10 "$timeout_s" "$ROOT/scripts/testvm/boot.sh" "$INITRD" \
 		vmw86_mode=check "vmw86_timeout=${VMW86_TEST_TIMEOUT:-300}" </dev/null 2>&1 |
 		tee "$log" | progress
@@ -116,12 +120,27 @@ run_pass() {
 }
 
 # The nested page table has the host's paging depth: the test machine's
-# kernel uses 5 levels (LA57), most real hosts 4 ("no5lvl"). Both run.
-for pass in ${VMW86_PASSES:-la57 no5lvl}; do
+# kernel uses 5 levels (LA57), most real hosts 4 ("no5lvl"). Both run the
+# whole suite on one CPU; a third boot with two CPUs runs the tests that
+# need two (vCPUs moving between CPUs, TLB shootdown, CPU hotplug).
+#
+# Why not everything on two: on a two-CPU test machine, guests of vmw86 and
+# of Debian's KVM alike now and then see stale memory or state (a wrong
+# ucall, a triple fault in a plain I/O loop, KVM's own guest running zeros),
+# in about half the full runs, never on one CPU. Until that is understood
+# (QEMU's threaded TCG with nested SVM is the suspect, not proven),
+# VMW86_SMP=2 with VMW86_PASSES=la57 runs it all on two CPUs.
+all_tests=$(awk '{ print $1 }' "$TDIR/run_list" "$RDIR/run_list" | grep -vx cpus | tr '\n' ' ')
+smp_tests=cpus
+if [[ -n ${VMW86_TESTS:-} ]]; then
+	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS
+fi
+for pass in ${VMW86_PASSES:-la57 no5lvl smp2}; do
 	case $pass in
-	la57) run_pass la57 "" ;;
-	no5lvl) run_pass no5lvl no5lvl ;;
-	*) echo "check.sh: unknown pass '$pass' (VMW86_PASSES: la57 no5lvl)" >&2; exit 2 ;;
+	la57) run_pass la57 "" "${VMW86_SMP:-1}" "$all_tests" ;;
+	no5lvl) run_pass no5lvl no5lvl "${VMW86_SMP:-1}" "$all_tests" ;;
+	smp2) run_pass smp2 "" 2 "$smp_tests" ;;
+	*) echo "check.sh: unknown pass '$pass' (VMW86_PASSES: la57 no5lvl smp2)" >&2; exit 2 ;;
 	esac
 done
 
