@@ -1221,6 +1221,12 @@ TEST(vcpus_race_on_one_page)
 	ASSERT_EQ(RACERS, done) TH_LOG("racers stuck after 25 s");
 	for (int i = 0; i < RACERS; i++)
 		pthread_join(threads[i], NULL);
+	/*
+	 * The other VM must have made progress; on a one-CPU host the racers
+	 * can finish before its thread first ran, so give it up to 10 s.
+	 */
+	for (int ms = 0; !READ_ONCE(by.rounds) && ms < 10000; ms += 10)
+		usleep(10 * 1000);
 	stop = 1;
 	pthread_join(by_thread, NULL);
 
