@@ -67,8 +67,8 @@ static void vmw86_memslot_remove(struct vmw86_vm *vm,
 
 	spin_lock(&vm->mmu_lock);
 	vmw86_ops->zap_gpa_range(vm, slot->gpa, slot->size);
-	slot->used = false;
 	spin_unlock(&vm->mmu_lock);
+	slot->used = false;
 	vmw86_vm_flush_tlbs(vm);
 }
 
@@ -88,10 +88,8 @@ static int vmw86_memslot_insert(struct vmw86_vm *vm,
 					   &vmw86_memslot_notifier_ops);
 	if (ret)
 		return ret;
-	/* Publish under mmu_lock: the fault path reads slots under it too. */
-	spin_lock(&vm->mmu_lock);
+	/* Every reader of ->used holds slots_lock, which we hold for writing. */
 	slot->used = true;
-	spin_unlock(&vm->mmu_lock);
 	return 0;
 }
 
