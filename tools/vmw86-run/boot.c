@@ -9,7 +9,8 @@
  * Guest physical layout below 1 MiB (all RAM, most of it reserved in e820):
  *   0x00500  GDT                 0x07000  boot_params
  *   0x09000  PML4, PDPT, 4 PDs   0x20000  command line
- *   0x9fc00 - 0x100000           reserved (EBDA, VGA, BIOS in a real PC)
+ *   0x9fc00 - 0x100000           reserved (EBDA, VGA, BIOS in a real PC);
+ *                                the ACPI tables from 0xe0000 (acpi.c)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -307,6 +308,7 @@ void boot__setup(struct vm *vm, struct boot_image *img)
 	if (vm->ram_size > LOW_RAM_END)
 		e820_add(bp, HIGH_RAM_START, vm->ram_size - LOW_RAM_END, E820_RAM);
 
+	acpi__setup(vm, bp);
 	setup_page_tables(vm);
 	setup_cpu(vm, img);
 	pr_debug("kernel at 0x%llx (%zu bytes, protocol %u.%02u), initrd at 0x%llx (%zu bytes), entry 0x%llx",

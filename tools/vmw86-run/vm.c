@@ -145,6 +145,7 @@ void vm__init(struct vm *vm, const struct options *opt)
 		    (unsigned long long)top, phys_bits);
 
 	vm->ram_size = opt->mem_size;
+	vm->cpus = opt->cpus;
 	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED)
@@ -183,6 +184,7 @@ void vm__init(struct vm *vm, const struct options *opt)
 	rtc__init();
 	i8042__init();
 	debugport__init();
+	acpi_pm__init();
 	kick_init(vm);
 }
 

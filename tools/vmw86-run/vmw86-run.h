@@ -24,9 +24,24 @@ typedef __u64 u64;
 /* Exit statuses of vmw86-run (vmw86-run.1, EXIT STATUS). */
 #define EXIT_POWEROFF	0	/* the guest powered off or halted for good */
 #define EXIT_BADINPUT	1	/* bad option or file; no VM was made */
-#define EXIT_REBOOT	2	/* the guest asked for a reset (i8042) */
+#define EXIT_REBOOT	2	/* the guest asked for a reset (ACPI, i8042) */
 #define EXIT_TRIPLE	3	/* triple fault (also reboot=t's reboot) */
 #define EXIT_VMERROR	4	/* vmw86 or launcher error while running */
+
+/*
+ * The platform's fixed addresses, shared by the ACPI tables (acpi.c) and
+ * the devices they describe (hw/).
+ */
+#define LAPIC_DEFAULT_BASE	0xfee00000u	/* in the kernel, VMW86_CREATE_LAPIC */
+#define IOAPIC_BASE		0xfec00000u	/* hw/ioapic.c */
+#define IOAPIC_ID		0
+#define ACPI_SCI_IRQ		9
+#define ACPI_PM1_EVT_PORT	0x600		/* hw/acpi_pm.c: 12 ports */
+#define ACPI_PM1_CNT_PORT	0x604
+#define ACPI_PM_TMR_PORT	0x608
+#define ACPI_RESET_PORT		0xcf9
+#define ACPI_RESET_VALUE	0x06		/* RST_CPU | SYS_RST: hard reset */
+#define ACPI_SLP_TYP_S5		5		/* \_S5 in the DSDT */
 
 /* Guest RAM below 4 GiB ends here; the rest goes above 4 GiB. */
 #define LOW_RAM_END	(3 * GiB)
@@ -50,6 +65,7 @@ struct vm {
 	size_t run_size;
 	u8 *ram;		/* the whole guest RAM, one host mapping */
 	u64 ram_size;
+	unsigned int cpus;
 	u64 start_ns;		/* CLOCK_MONOTONIC at launch */
 	bool boot_time;
 	bool done;		/* a device ended the VM */
@@ -80,6 +96,9 @@ u64 now_ns(void);
 /* boot.c: the Linux/x86 boot protocol, 64-bit entry */
 int boot__load_files(struct boot_image *img, const struct options *opt);
 void boot__setup(struct vm *vm, struct boot_image *img);
+
+/* acpi.c: the platform description */
+u64 acpi__setup(struct vm *vm, u8 *boot_params);
 
 /* vm.c */
 void vm__init(struct vm *vm, const struct options *opt);
@@ -115,5 +134,6 @@ int serial__poll(void);		/* -1: the user asked to leave */
 void rtc__init(void);
 void i8042__init(void);
 void debugport__init(void);
+void acpi_pm__init(void);	/* hw/acpi_pm.c: PM1, PM timer, reset */
 
 #endif

@@ -71,7 +71,7 @@ bad "cpus beyond VMW86_CAP_MAX_VCPUS" "at most [0-9]+ vCPUs" --kernel "$KERNEL" 
 # The boot. No "quiet": the banner is a KERN_NOTICE line.
 start=$(cut -d' ' -f1 /proc/uptime)
 timeout 300 "$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M --boot-time \
-	--cmdline "console=ttyS0 panic=-1 reboot=t" >"$T/console" 2>"$T/err" </dev/null
+	--cmdline "console=ttyS0 panic=-1" >"$T/console" 2>"$T/err" </dev/null
 rc=$?
 end=$(cut -d' ' -f1 /proc/uptime)
 tr -d '\r' <"$T/console" | sed 's/^/# guest| /'

@@ -31,7 +31,7 @@ wait_for() {
 }
 
 timeout 300 "$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M \
-	--cmdline "console=ttyS0 panic=-1 reboot=t quiet" \
+	--cmdline "console=ttyS0 panic=-1 quiet" \
 	<"$T/in" >"$T/console" 2>"$T/err" &
 pid=$!
 exec 3>"$T/in"	# the guest's keyboard, open until the end
