@@ -1,0 +1,853 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmw86-bench: vmw86 and Debian's KVM measured side by side, in one boot of
+ * the test machine (scripts/bench.sh, "make bench").
+ *
+ * Both hypervisors take EFER.SVME only while they have VMs and refuse with
+ * EBUSY while the other has one, so they cannot run at once: each round
+ * gives every figure to one of them with all the other's VMs closed, then
+ * to the other. Rounds alternate which one goes first (ABBA), so that
+ * whatever drifts during a run (memory fragmentation, the host's load)
+ * falls on both alike.
+ *
+ * The guest is a few bytes of flat 32-bit code (guest.S), the same for
+ * both; the two ABIs differ only in ioctl numbers and structure names,
+ * which struct hv hides. Nothing is computed here beyond one number per
+ * figure, round and hypervisor: the host (bench/report.awk) takes medians,
+ * spreads and ratios. Every line the host reads starts with "VMW86-BENCH".
+ *
+ * Settings come as environment variables, which is how the test machine's
+ * init gets its kernel parameters:
+ *   vmw86_bench_rounds=N   rounds (default 7)
+ *   vmw86_bench_only=LIST  only these groups: io,cpuid,touch,thp,churn,
+ *                          alive,kmem (default all)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <linux/kvm.h>
+#include <linux/vmw86.h>
+
+#include "bench.h"
+
+#define MIB			(1UL << 20)
+#define HUGE_SIZE		(2 * MIB)
+#define SMALL_RAM		(2 * MIB)	/* code page only */
+#define TOUCH_SIZE		(64 * MIB)
+#define DENSITY_RAM		(32 * MIB)
+#define IO_ROUNDS		5000
+#define IO_WARMUP		100
+#define CPUID_COUNT		5000
+#define CHURN_VMS		64
+#define ALIVE_BOUND		256
+#define KMEM_VMS		100
+/* How long a VM creation waits for the other hypervisor to let go of SVM. */
+#define BUSY_TRIES		50
+#define BUSY_WAIT_US		100000
+
+#define X86_CR0_PE		(1UL << 0)
+#define X86_CR0_ET		(1UL << 4)
+#define X86_CR0_NE		(1UL << 5)
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------
+ * The hypervisor interface: vmw86's ioctls or KVM's
+ */
+
+enum exit_kind { EXIT_OUT, EXIT_HLT, EXIT_OTHER };
+
+struct exit_info {
+	enum exit_kind kind;
+	uint32_t reason;	/* the hypervisor's own exit reason */
+	uint16_t port;
+};
+
+/* Where a vCPU starts, and the registers guest.S takes its arguments in. */
+struct guest_start {
+	const char *code, *code_end;
+	uint64_t rbx, rcx, rsi;
+};
+
+struct vm;
+
+struct hv {
+	const char *name;
+	const char *path;
+	unsigned long create_vm, get_mmap_size, create_vcpu, run_vcpu;
+	size_t immediate_exit;	/* offset of the flag in the run structure */
+	int (*set_ram)(struct vm *vm);
+	int (*set_state)(struct vm *vm, const struct guest_start *start);
+	int (*run)(struct vm *vm, struct exit_info *exit);
+	/* Filled in for each round. */
+	int dev_fd;
+	size_t run_size;
+};
+
+struct vm {
+	struct hv *hv;
+	int fd, vcpu_fd;
+	void *run;
+	char *ram;		/* 2 MiB aligned, backs GPA 0 */
+	size_t ram_size;
+	void *map;		/* what mmap() returned, to unmap */
+	size_t map_size;
+};
+
+/* What failed last, for the error lines and the density limit. */
+static char last_error[160];
+
+static int fail(const char *what)
+{
+	int err = errno;
+
+	snprintf(last_error, sizeof(last_error), "%s: %s", what, strerror(err));
+	errno = err;
+	return -1;
+}
+
+/*
+ * Flat 32-bit protected mode without paging: a 4 GiB execute/read code
+ * segment, 4 GiB read/write data segments, a busy TSS (VMRUN wants a usable
+ * TR), no LDT, no GDT or IDT (an exception is a triple fault, which the
+ * benchmark reports as an unexpected exit). Both ABIs name these fields
+ * as KVM does, so one macro fills either's structure.
+ */
+#define flat_pmode32(sr) do {						\
+	typeof((sr)->ds) data_ = {					\
+		.limit = 0xffffffff, .selector = 0x10, .type = 3,	\
+		.present = 1, .db = 1, .s = 1, .g = 1,			\
+	};								\
+	(sr)->cs = (typeof((sr)->cs)) {					\
+		.limit = 0xffffffff, .selector = 0x08, .type = 0xb,	\
+		.present = 1, .db = 1, .s = 1, .g = 1,			\
+	};								\
+	(sr)->ds = (sr)->es = (sr)->fs = (sr)->gs = (sr)->ss = data_;	\
+	(sr)->tr = (typeof((sr)->tr)) {					\
+		.limit = 0x67, .selector = 0x18, .type = 0xb,		\
+		.present = 1,						\
+	};								\
+	(sr)->ldt = (typeof((sr)->ldt)) { .type = 2, .unusable = 1 };	\
+	(sr)->gdt.base = 0;						\
+	(sr)->gdt.limit = 0;						\
+	(sr)->idt.base = 0;						\
+	(sr)->idt.limit = 0;						\
+	(sr)->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;		\
+	(sr)->cr3 = 0;							\
+	(sr)->cr4 = 0;							\
+	(sr)->efer = 0;							\
+} while (0)
+
+#define start_regs(r, start) do {					\
+	memset((r), 0, sizeof(*(r)));					\
+	(r)->rip = GUEST_CODE_GPA;					\
+	(r)->rflags = 2;	/* bit 1 is always set */		\
+	(r)->rbx = (start)->rbx;					\
+	(r)->rcx = (start)->rcx;					\
+	(r)->rsi = (start)->rsi;					\
+} while (0)
+
+static int vmw86_set_ram(struct vm *vm)
+{
+	struct vmw86_memory_region region = {
+		.slot = 0,
+		.memory_size = vm->ram_size,
+		.userspace_addr = (uintptr_t)vm->ram,
+	};
+
+	if (ioctl(vm->fd, VMW86_SET_MEMORY_REGION, &region))
+		return fail("VMW86_SET_MEMORY_REGION");
+	return 0;
+}
+
+static int vmw86_set_state(struct vm *vm, const struct guest_start *start)
+{
+	struct vmw86_sregs sregs;
+	struct vmw86_regs regs;
+
+	if (ioctl(vm->vcpu_fd, VMW86_GET_SREGS, &sregs))
+		return fail("VMW86_GET_SREGS");
+	flat_pmode32(&sregs);
+	if (ioctl(vm->vcpu_fd, VMW86_SET_SREGS, &sregs))
+		return fail("VMW86_SET_SREGS");
+	start_regs(&regs, start);
+	if (ioctl(vm->vcpu_fd, VMW86_SET_REGS, &regs))
+		return fail("VMW86_SET_REGS");
+	return 0;
+}
+
+static int vmw86_run(struct vm *vm, struct exit_info *exit)
+{
+	struct vmw86_run *run = vm->run;
+
+	if (ioctl(vm->vcpu_fd, vm->hv->run_vcpu, 0))
+		return fail("VMW86_RUN");
+	exit->reason = run->exit_reason;
+	exit->port = 0;
+	if (run->exit_reason == VMW86_EXIT_IO &&
+	    run->io.direction == VMW86_EXIT_IO_OUT) {
+		exit->kind = EXIT_OUT;
+		exit->port = run->io.port;
+	} else if (run->exit_reason == VMW86_EXIT_HLT) {
+		exit->kind = EXIT_HLT;
+	} else {
+		exit->kind = EXIT_OTHER;
+	}
+	return 0;
+}
+
+static int kvm_set_ram(struct vm *vm)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.memory_size = vm->ram_size,
+		.userspace_addr = (uintptr_t)vm->ram,
+	};
+
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))
+		return fail("KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
+static int kvm_set_state(struct vm *vm, const struct guest_start *start)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs))
+		return fail("KVM_GET_SREGS");
+	flat_pmode32(&sregs);
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs))
+		return fail("KVM_SET_SREGS");
+	start_regs(&regs, start);
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs))
+		return fail("KVM_SET_REGS");
+	return 0;
+}
+
+static int kvm_run(struct vm *vm, struct exit_info *exit)
+{
+	struct kvm_run *run = vm->run;
+
+	if (ioctl(vm->vcpu_fd, vm->hv->run_vcpu, 0))
+		return fail("KVM_RUN");
+	exit->reason = run->exit_reason;
+	exit->port = 0;
+	if (run->exit_reason == KVM_EXIT_IO &&
+	    run->io.direction == KVM_EXIT_IO_OUT) {
+		exit->kind = EXIT_OUT;
+		exit->port = run->io.port;
+	} else if (run->exit_reason == KVM_EXIT_HLT) {
+		exit->kind = EXIT_HLT;
+	} else {
+		exit->kind = EXIT_OTHER;
+	}
+	return 0;
+}
+
+static struct hv hv_vmw86 = {
+	.name = "vmw86",
+	.path = "/dev/vmw86",
+	.create_vm = VMW86_CREATE_VM,
+	.get_mmap_size = VMW86_GET_VCPU_MMAP_SIZE,
+	.create_vcpu = VMW86_CREATE_VCPU,
+	.run_vcpu = VMW86_RUN,
+	.immediate_exit = offsetof(struct vmw86_run, immediate_exit),
+	.set_ram = vmw86_set_ram,
+	.set_state = vmw86_set_state,
+	.run = vmw86_run,
+	.dev_fd = -1,
+};
+
+static struct hv hv_kvm = {
+	.name = "kvm",
+	.path = "/dev/kvm",
+	.create_vm = KVM_CREATE_VM,
+	.get_mmap_size = KVM_GET_VCPU_MMAP_SIZE,
+	.create_vcpu = KVM_CREATE_VCPU,
+	.run_vcpu = KVM_RUN,
+	.immediate_exit = offsetof(struct kvm_run, immediate_exit),
+	.set_ram = kvm_set_ram,
+	.set_state = kvm_set_state,
+	.run = kvm_run,
+	.dev_fd = -1,
+};
+
+/* ------------------------------------------------------------------
+ * VMs: the same steps for both hypervisors
+ */
+
+/*
+ * A VM with @ram_size bytes of anonymous RAM at GPA 0, no vCPU yet. The
+ * RAM is 2 MiB aligned, so that where @thp allows it the host can back it
+ * with transparent huge pages; otherwise MADV_NOHUGEPAGE keeps it to 4 KiB
+ * pages (the test machine's kernel has THP "always"), which is what makes
+ * a first touch cost one nested page fault per 4 KiB for both.
+ */
+static int vm_create(struct hv *hv, struct vm *vm, size_t ram_size, bool thp,
+		     int *busy_waits)
+{
+	uintptr_t aligned;
+	int tries;
+
+	*vm = (struct vm){ .hv = hv, .fd = -1, .vcpu_fd = -1 };
+	for (tries = 0;; tries++) {
+		vm->fd = ioctl(hv->dev_fd, hv->create_vm, 0);
+		if (vm->fd >= 0)
+			break;
+		/* The other hypervisor may still be letting go of SVM. */
+		if (errno != EBUSY || tries == BUSY_TRIES)
+			return fail("CREATE_VM");
+		usleep(BUSY_WAIT_US);
+		if (busy_waits)
+			(*busy_waits)++;
+	}
+
+	vm->map_size = ram_size + HUGE_SIZE;
+	vm->map = mmap(NULL, vm->map_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->map == MAP_FAILED) {
+		vm->map = NULL;
+		return fail("mmap of guest RAM");
+	}
+	aligned = ((uintptr_t)vm->map + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
+	vm->ram = (char *)aligned;
+	vm->ram_size = ram_size;
+	if (madvise(vm->ram, ram_size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		return fail("madvise of guest RAM");
+	return hv->set_ram(vm);
+}
+
+/* vCPU 0 with its run structure mapped, about to enter @start. */
+static int vm_add_vcpu(struct vm *vm, const struct guest_start *start)
+{
+	struct hv *hv = vm->hv;
+
+	memcpy(vm->ram + GUEST_CODE_GPA, start->code,
+	       start->code_end - start->code);
+	vm->vcpu_fd = ioctl(vm->fd, hv->create_vcpu, 0);
+	if (vm->vcpu_fd < 0)
+		return fail("CREATE_VCPU");
+	vm->run = mmap(NULL, hv->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		vm->run = NULL;
+		return fail("mmap of the vCPU");
+	}
+	return hv->set_state(vm, start);
+}
+
+/*
+ * Everything a VM holds, in the order that lets the hypervisor free it at
+ * once: the run mapping and the vCPU fd keep the VM alive in both.
+ */
+static void vm_destroy(struct vm *vm)
+{
+	if (vm->run)
+		munmap(vm->run, vm->hv->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->map)
+		munmap(vm->map, vm->map_size);
+	*vm = (struct vm){ .fd = -1, .vcpu_fd = -1 };
+}
+
+/* Run until the next exit, which must be an OUT to @port. */
+static int vm_run_to(struct vm *vm, uint16_t port)
+{
+	struct exit_info exit;
+
+	if (vm->hv->run(vm, &exit))
+		return -1;
+	if (exit.kind == EXIT_OUT && exit.port == port)
+		return 0;
+	snprintf(last_error, sizeof(last_error),
+		 "expected OUT to port 0x%x, got exit reason %u (port 0x%x)",
+		 port, exit.reason, exit.port);
+	errno = EPROTO;
+	return -1;
+}
+
+/* A VM with RAM and a vCPU at @start: figures 1 to 3 and 7. */
+static int vm_start(struct hv *hv, struct vm *vm, size_t ram_size, bool thp,
+		    const struct guest_start *start)
+{
+	if (vm_create(hv, vm, ram_size, thp, NULL) || vm_add_vcpu(vm, start)) {
+		int err = errno;
+
+		vm_destroy(vm);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------
+ * Output
+ */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void put_sample(struct hv *hv, const char *key, int round,
+		       double value)
+{
+	printf("VMW86-BENCH sample %s %s %d %.4f\n", hv->name, key, round,
+	       value);
+	fflush(stdout);
+}
+
+static void put_note(struct hv *hv, const char *key, int round,
+		     const char *text)
+{
+	printf("VMW86-BENCH note %s %s %d %s\n", hv->name, key, round, text);
+	fflush(stdout);
+}
+
+static void put_error(struct hv *hv, const char *key, int round)
+{
+	printf("VMW86-BENCH error %s %s %d %s\n", hv->name, key, round,
+	       last_error);
+	fflush(stdout);
+}
+
+/*
+ * The figures, in the order of the report; each "group" is one function
+ * below. The host (report.awk) takes titles, units and which way is better
+ * from these lines, so that a new figure is added here only. Units are one
+ * word; the title is the rest of the line.
+ */
+static const struct {
+	const char *id, *key, *group, *unit, *better, *title;
+} figures[] = {
+	{ "1a", "io_us", "io", "µs", "lower",
+	  "exit to user space and back (OUT, VMW86_RUN/KVM_RUN again)" },
+	{ "1b", "io_cycles", "io", "cycles", "lower",
+	  "the same round trip in TSC cycles" },
+	{ "1c", "null_us", "io", "µs", "lower",
+	  "the run ioctl alone: immediate_exit set, no guest entry" },
+	{ "2", "cpuid_us", "cpuid", "µs", "lower",
+	  "exit handled in the kernel (CPUID)" },
+	{ "3a", "touch_first_ns", "touch", "ns/page", "lower",
+	  "first touch of 64 MiB, 4 KiB host pages (nested page faults)" },
+	{ "3b", "touch_mapped_ns", "touch", "ns/page", "lower",
+	  "the same 64 MiB again, already mapped" },
+	{ "3c", "touch_thp_ns", "thp", "ns/page", "lower",
+	  "first touch of 64 MiB, transparent huge pages allowed" },
+	{ "6a", "kmem_vm_kib", "kmem", "KiB", "lower",
+	  "kernel memory per VM (32 MiB slot, no vCPU), of 100" },
+	{ "6b", "kmem_vcpu_kib", "kmem", "KiB", "lower",
+	  "kernel memory per vCPU (created, run to its first exit), of 100" },
+	{ "6c", "slab_vm_kib", "kmem", "KiB", "lower",
+	  "of 6a: slab" },
+	{ "6d", "slab_vcpu_kib", "kmem", "KiB", "lower",
+	  "of 6b: slab" },
+	{ "7a", "churn_per_s", "churn", "VMs/s", "higher",
+	  "VMs created, run to their first exit and destroyed" },
+	{ "7b", "alive_max", "alive", "VMs", "higher",
+	  "1-vCPU 32 MiB VMs alive at once (bound 256)" },
+};
+
+/* Figures of issue 6 that need the launcher (tools/vmw86-run). */
+static const char * const later[] = {
+	"4 not measured yet: needs the launcher (vmw86-run)",
+	"5 not measured yet: needs the launcher (vmw86-run)",
+	"6 not measured yet: memory per VM with the launcher (6a-6d: the kernel's share)",
+};
+
+/* ------------------------------------------------------------------
+ * The figures
+ */
+
+/* 1: OUT to a port no kernel device claims, back to us, and in again. */
+static void bench_io(struct hv *hv, int round)
+{
+	struct guest_start start = {
+		.code = guest_io, .code_end = guest_io_end,
+	};
+	uint64_t t0, t1, c0, c1;
+	struct vm vm;
+	int i;
+
+	if (vm_start(hv, &vm, SMALL_RAM, false, &start))
+		goto err;
+	/* The first exits fault in the code page and warm the caches. */
+	for (i = 0; i < IO_WARMUP; i++)
+		if (vm_run_to(&vm, BENCH_PORT_IO))
+			goto err;
+	t0 = now_ns();
+	c0 = __rdtsc();
+	for (i = 0; i < IO_ROUNDS; i++)
+		if (vm_run_to(&vm, BENCH_PORT_IO))
+			goto err;
+	c1 = __rdtsc();
+	t1 = now_ns();
+	put_sample(hv, "io_us", round, (t1 - t0) / 1e3 / IO_ROUNDS);
+	put_sample(hv, "io_cycles", round, (double)(c1 - c0) / IO_ROUNDS);
+
+	/*
+	 * 1c: what the ioctl costs without the world switch, to tell the
+	 * two apart. Not quite the same work in both: KVM swaps in the
+	 * guest's FPU state before it looks at immediate_exit, vmw86 after.
+	 */
+	*((uint8_t *)vm.run + hv->immediate_exit) = 1;
+	t0 = now_ns();
+	for (i = 0; i < IO_ROUNDS; i++) {
+		if (ioctl(vm.vcpu_fd, hv->run_vcpu, 0) != -1 || errno != EINTR) {
+			fail("run with immediate_exit: not EINTR");
+			goto err;
+		}
+	}
+	t1 = now_ns();
+	put_sample(hv, "null_us", round, (t1 - t0) / 1e3 / IO_ROUNDS);
+	vm_destroy(&vm);
+	return;
+err:
+	put_error(hv, "io_us", round);
+	vm_destroy(&vm);
+}
+
+/*
+ * 2: CPUIDs in a loop that never leaves the kernel. One OUT starts the
+ * clock and one stops it; their two round trips add under 0.1% to a
+ * run of CPUID_COUNT exits, which is left in.
+ */
+static void bench_cpuid(struct hv *hv, int round)
+{
+	struct guest_start start = {
+		.code = guest_cpuid, .code_end = guest_cpuid_end,
+		.rsi = CPUID_COUNT,
+	};
+	uint64_t t0, t1;
+	struct vm vm;
+
+	if (vm_start(hv, &vm, SMALL_RAM, false, &start) ||
+	    vm_run_to(&vm, BENCH_PORT_START))
+		goto err;
+	t0 = now_ns();
+	if (vm_run_to(&vm, BENCH_PORT_END))
+		goto err;
+	t1 = now_ns();
+	put_sample(hv, "cpuid_us", round, (t1 - t0) / 1e3 / CPUID_COUNT);
+	vm_destroy(&vm);
+	return;
+err:
+	put_error(hv, "cpuid_us", round);
+	vm_destroy(&vm);
+}
+
+/*
+ * 3: a byte written to every 4 KiB page of 64 MiB of fresh RAM, then again.
+ * The first pass pays the host's page fault (allocating and zeroing the
+ * page) and the hypervisor's nested page fault; the second pays neither.
+ * With @thp the host may hand out 2 MiB pages, and a hypervisor that maps
+ * them whole takes one nested fault per 2 MiB instead of 512.
+ */
+static void bench_touch(struct hv *hv, int round, bool thp)
+{
+	const unsigned long pages = TOUCH_SIZE / BENCH_PAGE_SIZE;
+	struct guest_start start = {
+		.code = guest_touch, .code_end = guest_touch_end,
+		.rbx = GUEST_TOUCH_GPA, .rcx = pages,
+	};
+	const char *first = thp ? "touch_thp_ns" : "touch_first_ns";
+	uint64_t t0, t1, t2;
+	struct vm vm;
+
+	if (vm_start(hv, &vm, GUEST_TOUCH_GPA + TOUCH_SIZE, thp, &start) ||
+	    vm_run_to(&vm, BENCH_PORT_START))
+		goto err;
+	t0 = now_ns();
+	if (vm_run_to(&vm, BENCH_PORT_END))
+		goto err;
+	t1 = now_ns();
+	if (vm_run_to(&vm, BENCH_PORT_END))
+		goto err;
+	t2 = now_ns();
+	put_sample(hv, first, round, (double)(t1 - t0) / pages);
+	if (!thp)
+		put_sample(hv, "touch_mapped_ns", round,
+			   (double)(t2 - t1) / pages);
+	vm_destroy(&vm);
+	return;
+err:
+	put_error(hv, first, round);
+	vm_destroy(&vm);
+}
+
+/* 7a: whole VM lifetimes, one after the other. */
+static void bench_churn(struct hv *hv, int round)
+{
+	struct guest_start start = {
+		.code = guest_io, .code_end = guest_io_end,
+	};
+	uint64_t t0, t1;
+	struct vm vm;
+	int i;
+
+	t0 = now_ns();
+	for (i = 0; i < CHURN_VMS; i++) {
+		if (vm_start(hv, &vm, DENSITY_RAM, false, &start) ||
+		    vm_run_to(&vm, BENCH_PORT_IO))
+			goto err;
+		vm_destroy(&vm);
+	}
+	t1 = now_ns();
+	put_sample(hv, "churn_per_s", round, CHURN_VMS * 1e9 / (t1 - t0));
+	return;
+err:
+	put_error(hv, "churn_per_s", round);
+	vm_destroy(&vm);
+}
+
+/*
+ * 7b: VMs that each ran to their first exit, kept open until ALIVE_BOUND
+ * or the first failure, which is reported as the reason for the limit.
+ */
+static void bench_alive(struct hv *hv, int round)
+{
+	struct guest_start start = {
+		.code = guest_io, .code_end = guest_io_end,
+	};
+	static struct vm vms[ALIVE_BOUND];
+	char why[sizeof(last_error) + 32];
+	int n;
+
+	for (n = 0; n < ALIVE_BOUND; n++) {
+		if (vm_start(hv, &vms[n], DENSITY_RAM, false, &start))
+			break;
+		if (vm_run_to(&vms[n], BENCH_PORT_IO)) {
+			vm_destroy(&vms[n]);
+			break;
+		}
+	}
+	if (n == ALIVE_BOUND)
+		snprintf(why, sizeof(why), "stopped at the bound of %d", n);
+	else
+		snprintf(why, sizeof(why), "VM %d failed: %s", n + 1,
+			 last_error);
+	put_sample(hv, "alive_max", round, n);
+	put_note(hv, "alive_max", round, why);
+	while (n--)
+		vm_destroy(&vms[n]);
+}
+
+struct meminfo {
+	long free, anon, page_tables, slab;	/* KiB */
+};
+
+static int read_meminfo(struct meminfo *m)
+{
+	char line[128];
+	FILE *f;
+	long v;
+
+	/*
+	 * Reclaimable caches would come and go with the reading itself; what
+	 * is left after dropping them is what the VMs hold.
+	 */
+	f = fopen("/proc/sys/vm/drop_caches", "w");
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return fail("/proc/meminfo");
+	*m = (struct meminfo){ 0 };
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemFree: %ld", &v) == 1)
+			m->free = v;
+		else if (sscanf(line, "AnonPages: %ld", &v) == 1)
+			m->anon = v;
+		else if (sscanf(line, "PageTables: %ld", &v) == 1)
+			m->page_tables = v;
+		else if (sscanf(line, "Slab: %ld", &v) == 1)
+			m->slab = v;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Kernel memory between two readings: what left MemFree, less what our
+ * own process took as anonymous pages (the code page each guest touches)
+ * and user page tables. All else (the hypervisor's structures, VMCBs,
+ * nested page tables, per-VM threads) is the kernel's.
+ */
+static double kernel_kib(const struct meminfo *a, const struct meminfo *b)
+{
+	return (a->free - b->free) - (b->anon - a->anon) -
+	       (b->page_tables - a->page_tables);
+}
+
+/*
+ * 6a-6d: KMEM_VMS VMs with a 32 MiB slot each, then a vCPU in each that
+ * runs to its first exit (so that its nested page table root and the code
+ * page's entries exist), read from /proc/meminfo around each step.
+ */
+static void bench_kmem(struct hv *hv, int round)
+{
+	struct guest_start start = {
+		.code = guest_io, .code_end = guest_io_end,
+	};
+	static struct vm vms[KMEM_VMS];
+	struct meminfo m0, m1, m2;
+	int n = 0, i;
+
+	/* Let the previous figures' frees (RCU callbacks, workers) finish. */
+	sleep(1);
+	if (read_meminfo(&m0))
+		goto err;
+	for (n = 0; n < KMEM_VMS; n++) {
+		if (vm_create(hv, &vms[n], DENSITY_RAM, false, NULL)) {
+			vm_destroy(&vms[n]);
+			goto err;
+		}
+	}
+	if (read_meminfo(&m1))
+		goto err;
+	for (i = 0; i < KMEM_VMS; i++)
+		if (vm_add_vcpu(&vms[i], &start) ||
+		    vm_run_to(&vms[i], BENCH_PORT_IO))
+			goto err;
+	if (read_meminfo(&m2))
+		goto err;
+	put_sample(hv, "kmem_vm_kib", round,
+		   kernel_kib(&m0, &m1) / KMEM_VMS);
+	put_sample(hv, "kmem_vcpu_kib", round,
+		   kernel_kib(&m1, &m2) / KMEM_VMS);
+	put_sample(hv, "slab_vm_kib", round,
+		   (double)(m1.slab - m0.slab) / KMEM_VMS);
+	put_sample(hv, "slab_vcpu_kib", round,
+		   (double)(m2.slab - m1.slab) / KMEM_VMS);
+	goto out;
+err:
+	put_error(hv, "kmem_vm_kib", round);
+out:
+	while (n--)
+		vm_destroy(&vms[n]);
+}
+
+/* ------------------------------------------------------------------
+ * Rounds
+ */
+
+static const char *only;
+
+static bool wanted(const char *group)
+{
+	const char *p = only;
+	size_t len = strlen(group);
+
+	if (!p || !*p)
+		return true;
+	while ((p = strstr(p, group))) {
+		if ((p == only || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* Every wanted figure once for @hv; none of its VMs outlives this call. */
+static void bench_round(struct hv *hv, int round)
+{
+	int busy_waits = 0, size;
+	struct vm probe;
+
+	hv->dev_fd = open(hv->path, O_RDWR | O_CLOEXEC);
+	if (hv->dev_fd < 0) {
+		fail(hv->path);
+		put_error(hv, "round", round);
+		return;
+	}
+	size = ioctl(hv->dev_fd, hv->get_mmap_size, 0);
+	if (size < 0) {
+		fail("GET_VCPU_MMAP_SIZE");
+		put_error(hv, "round", round);
+		goto out;
+	}
+	hv->run_size = size;
+
+	/* Wait here, not inside a figure, for the other to let go of SVM. */
+	if (vm_create(hv, &probe, SMALL_RAM, false, &busy_waits))
+		put_error(hv, "round", round);
+	vm_destroy(&probe);
+	if (busy_waits) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "waited %d ms for SVM",
+			 busy_waits * BUSY_WAIT_US / 1000);
+		put_note(hv, "round", round, text);
+	}
+
+	if (wanted("io"))
+		bench_io(hv, round);
+	if (wanted("cpuid"))
+		bench_cpuid(hv, round);
+	if (wanted("touch"))
+		bench_touch(hv, round, false);
+	if (wanted("thp"))
+		bench_touch(hv, round, true);
+	if (wanted("kmem"))
+		bench_kmem(hv, round);
+	if (wanted("churn"))
+		bench_churn(hv, round);
+	if (wanted("alive"))
+		bench_alive(hv, round);
+out:
+	close(hv->dev_fd);
+	hv->dev_fd = -1;
+}
+
+int main(void)
+{
+	const char *env = getenv("vmw86_bench_rounds");
+	int rounds = env ? atoi(env) : 7;
+	size_t i;
+
+	only = getenv("vmw86_bench_only");
+	if (rounds < 1)
+		rounds = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	printf("VMW86-BENCH begin rounds=%d only=%s\n", rounds,
+	       only && *only ? only : "all");
+	for (i = 0; i < ARRAY_SIZE(figures); i++)
+		if (wanted(figures[i].group))
+			printf("VMW86-BENCH figure %s %s %s %s %s\n",
+			       figures[i].id, figures[i].key, figures[i].better,
+			       figures[i].unit, figures[i].title);
+	for (i = 0; i < ARRAY_SIZE(later); i++)
+		printf("VMW86-BENCH later %s\n", later[i]);
+
+	for (int round = 1; round <= rounds; round++) {
+		struct hv *first = round % 2 ? &hv_vmw86 : &hv_kvm;
+		struct hv *second = round % 2 ? &hv_kvm : &hv_vmw86;
+
+		printf("VMW86-BENCH round %d %s-first\n", round, first->name);
+		bench_round(first, round);
+		bench_round(second, round);
+	}
+	printf("VMW86-BENCH end\n");
+	return 0;
+}
