@@ -11,7 +11,7 @@ KVER ?= $(shell scripts/kernel-version.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all module selftests check run shell clean deps lint
+.PHONY: all module selftests check run shell clean deps lint bench
 
 all: module selftests
 
@@ -30,6 +30,11 @@ selftests:
 
 check:
 	scripts/check.sh
+
+# vmw86 against KVM, side by side in one test machine boot: a table and a
+# chart in bench/results/ (Documentation/virt/vmw86/performance.rst).
+bench:
+	scripts/bench.sh
 
 # The main job (see README.md): Debian's kernel booted under vmw86 by
 # vmw86-run, in the test machine, its shell on this terminal.

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install every Debian (bookworm) package that building vmw86 and running its
-# tests needs. Idempotent and quick when all is present: dpkg-query decides,
-# and apt (with its slow "update") only runs for what is missing.
+# tests needs, and any packages named as arguments (make bench adds
+# gnuplot-nox). Idempotent and quick when all is present: dpkg-query
+# decides, and apt (with its slow "update") only runs for what is missing.
 set -euo pipefail
 
 pkgs=(
@@ -19,6 +20,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio gzip
 	# kbuild's scripts want bc; sparse for "make C=1"
 	bc sparse
+	"$@"
 )
 
 missing=()

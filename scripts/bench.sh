@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make bench": measure vmw86 against Debian's KVM in one boot of the test
+# machine (Documentation/virt/vmw86/performance.rst). Builds vmw86.ko and
+# bench/vmw86-bench, boots them with kvm-amd beside them, and turns the
+# console log into a table on this terminal, the same table in
+# bench/results/<date>-<commit>.md and .csv, and a chart of the ratios
+# vmw86/KVM in .png. Exit status 0 only for a clean run (no errors, a
+# clean kernel log, the module unloaded).
+#
+# Environment:
+#   VMW86_BENCH_ROUNDS  rounds, each measuring both hypervisors (default 7)
+#   VMW86_BENCH_ONLY    only these groups of figures, comma separated:
+#                       io,cpuid,touch,thp,churn,alive,kmem (default all)
+#   VMW86_BENCH_REV     build the module from this git revision instead of
+#                       the working tree (e.g. HEAD, or a commit to compare)
+#   VMW86_BENCH_OUT     results directory (default bench/results)
+#   VMW86_TIMEOUT       seconds for the whole test machine run (default 1500)
+#   VMW86_KO, VMW86_SKIP_DEPS, VMW86_VERBOSE, KVER, BUILD   as for make check
+#   VMW86_SMP (default 1 here), VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS
+#                       the test machine's shape, as for make check
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/testvm/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testvm/common.sh"
+
+# gnuplot draws the chart; make check does not need it.
+[[ ${VMW86_SKIP_DEPS:-0} == 1 ]] || "$ROOT/scripts/deps.sh" gnuplot-nox
+lock_build
+resolve_kver
+
+BDIR=$BUILD/bench
+LOG=$BDIR/console.log
+mkdir -p "$BDIR"
+j=-j$(nproc)
+
+# What is measured: the working tree, or the revision asked for. A result
+# named after a commit whose module sources were changed says "-dirty".
+if [[ -n ${VMW86_KO:-} ]]; then
+	KO=$VMW86_KO
+	commit=$(git -C "$ROOT" rev-parse --short HEAD)-ko
+elif [[ -n ${VMW86_BENCH_REV:-} ]]; then
+	commit=$(git -C "$ROOT" rev-parse --short "$VMW86_BENCH_REV")
+	src=$BDIR/src-$commit
+	rm -rf "$src"
+	mkdir -p "$src"
+	git -C "$ROOT" archive "$commit" Kbuild Makefile drivers include scripts/kernel-version.sh |
+		tar -x -C "$src"
+	make -C "$src" "$j" module
+	KO=$src/drivers/vmw86/vmw86.ko
+else
+	commit=$(git -C "$ROOT" rev-parse --short HEAD)
+	git -C "$ROOT" diff --quiet HEAD -- Kbuild drivers include bench || commit=$commit-dirty
+	make -C "$ROOT" "$j" module
+	KO=$ROOT/drivers/vmw86/vmw86.ko
+fi
+make -C "$ROOT/bench" "$j" OUTPUT="$BDIR"
+
+INITRD=$TESTVM_DIR/bench-initramfs.cpio.gz
+mkdir -p "$TESTVM_DIR"
+"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$BDIR"
+
+# The test machine's init runs run_list (here: vmw86-bench alone) exactly as
+# for make check, with the same kernel log and unload checks afterwards.
+# One CPU: the figures are single-threaded, and a second vCPU thread of
+# QEMU would compete with the first for the host's cores.
+rounds=${VMW86_BENCH_ROUNDS:-7}
+smp=${VMW86_SMP:-1}
+params=(vmw86_mode=check "vmw86_bench_rounds=$rounds")
+[[ -z ${VMW86_BENCH_ONLY:-} ]] || params+=("vmw86_bench_only=$VMW86_BENCH_ONLY")
+timeout_s=${VMW86_TIMEOUT:-1500}
+
+echo "bench.sh: booting the test machine (kernel $KVER, $smp CPU(s)," \
+	"$rounds rounds, limit ${timeout_s}s); console: $LOG"
+SECONDS=0
+set +e
+VMW86_SMP=$smp timeout --foreground -k 10 "$timeout_s" \
+	"$ROOT/scripts/testvm/boot.sh" "$INITRD" "${params[@]}" </dev/null 2>&1 |
+	tee "$LOG" |
+	while IFS= read -r l; do
+		l=${l%$'\r'}
+		if [[ ${VMW86_VERBOSE:-0} == 1 ]]; then
+			printf '%s\n' "$l"
+		elif [[ $l =~ VMW86-(INIT|KVM|WARN|RESULT|BENCH\ (round|error|note)) ]]; then
+			printf '[%4ds] %s\n' "$SECONDS" "${l#*VMW86-}"
+		fi
+	done
+qemu_rc=${PIPESTATUS[0]}
+set -e
+exec 9>&-
+echo "bench.sh: test machine ran ${SECONDS}s (QEMU exit $qemu_rc; 1 is a normal end)"
+
+out=${VMW86_BENCH_OUT:-$ROOT/bench/results}
+mkdir -p "$out"
+base=$out/$(date +%Y-%m-%d)-$commit
+qemu=$(qemu-system-x86_64 --version | head -n 1)
+cpu=$(grep -m1 'VMW86-CPU' "$LOG" | tr -d '\r' | sed 's/.*VMW86-CPU //' || true)
+meta="commit: $commit ($(git -C "$ROOT" log -1 --format=%s "${commit%%-*}"))"
+meta+="|test machine: $qemu, -cpu max (TCG), $smp CPU(s), ${VMW86_MEM:-2G}, kernel $KVER${VMW86_APPEND:+ $VMW86_APPEND}"
+meta+="|its CPU: ${cpu:-unknown}"
+meta+="|host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+
+echo
+set +e
+awk -v md="$base.md" -v csv="$base.csv" -v dat="$BDIR/ratios.dat" \
+	-v title="vmw86 / KVM, $(date +%Y-%m-%d) $commit" -v meta="$meta" \
+	-f "$ROOT/bench/report.awk" "$LOG"
+clean=$?
+set -e
+files=$base.md,$base.csv
+if [[ -s $BDIR/ratios.dat ]]; then
+	files+=",$base.png"
+	gnuplot -e "dat='$BDIR/ratios.dat'; png='$base.png'; title='vmw86 / KVM ($(date +%Y-%m-%d) $commit): ratio of medians, range of rounds'" \
+		"$ROOT/bench/ratios.gp"
+fi
+echo
+echo "bench.sh: results in $files"
+exit "$clean"
