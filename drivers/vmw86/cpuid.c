@@ -26,8 +26,12 @@
 #define CPUID1_ECX_HIDE	(BIT(3) /* MONITOR */ | BIT(4) /* DS-CPL */ |	\
 			 BIT(5) /* VMX */ | BIT(6) /* SMX */ |		\
 			 BIT(7) /* EIST */ | BIT(8) /* TM2 */ |		\
-			 BIT(15) /* PDCM */ | BIT(18) /* DCA */ |	\
-			 BIT(21) /* x2APIC */ | BIT(24) /* TSC deadline */)
+			 BIT(15) /* PDCM */ | BIT(18) /* DCA */)
+/* Emulated by the local APIC (lapic.c) whatever the host has. */
+#define CPUID1_ECX_X2APIC	BIT(21)
+#define CPUID1_ECX_TSC_DEADLINE	BIT(24)
+#define CPUID1_EDX_APIC		BIT(9)
+#define CPUIDX1_EDX_APIC	BIT(9)
 #define CPUID1_ECX_HYPERVISOR	BIT(31)
 #define CPUID1_ECX_OSXSAVE	BIT(27)
 #define CPUID1_EDX_HIDE	(BIT(21) /* DS */ | BIT(22) /* ACPI */ |	\
@@ -60,8 +64,9 @@ static void add_leaf(u32 function, u32 index, u32 flags)
 		e->eax = min_t(u32, e->eax, CPUID_XSAVE_LEAF);
 		break;
 	case 1:
-		e->ecx = (e->ecx & ~CPUID1_ECX_HIDE) | CPUID1_ECX_HYPERVISOR;
-		e->edx &= ~CPUID1_EDX_HIDE;
+		e->ecx = (e->ecx & ~CPUID1_ECX_HIDE) | CPUID1_ECX_HYPERVISOR |
+			 CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
+		e->edx = (e->edx & ~CPUID1_EDX_HIDE) | CPUID1_EDX_APIC;
 		e->ebx &= 0x0000ffff;	/* APIC id and logical count: per vCPU */
 		break;
 	case 7:
@@ -194,7 +199,8 @@ long vmw86_get_supported_cpuid(struct vmw86_cpuid __user *ucpuid)
 
 /**
  * vmw86_vcpu_cpuid_init() - give a new vCPU the supported model
- * @vcpu: the vCPU; its id goes into leaf 1's initial APIC id.
+ * @vcpu: the vCPU; its id goes into leaf 1's initial APIC id, and the APIC
+ *	feature bits show only if its VM has local APICs.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -207,9 +213,21 @@ int vmw86_vcpu_cpuid_init(struct vmw86_vcpu *vcpu)
 	if (!vcpu->cpuid)
 		return -ENOMEM;
 	vcpu->cpuid_nent = supported_nent;
-	for (i = 0; i < supported_nent; i++)
-		if (vcpu->cpuid[i].function == 1)
-			vcpu->cpuid[i].ebx |= vcpu->id << 24;
+	for (i = 0; i < supported_nent; i++) {
+		struct vmw86_cpuid_entry *e = &vcpu->cpuid[i];
+
+		if (e->function == 1) {
+			e->ebx |= vcpu->id << 24;
+			/* Without VMW86_CREATE_LAPIC there is no APIC to show. */
+			if (!vcpu->vm->has_lapic) {
+				e->ecx &= ~(CPUID1_ECX_X2APIC |
+					    CPUID1_ECX_TSC_DEADLINE);
+				e->edx &= ~CPUID1_EDX_APIC;
+			}
+		} else if (e->function == 0x80000001 && !vcpu->vm->has_lapic) {
+			e->edx &= ~CPUIDX1_EDX_APIC;
+		}
+	}
 	return 0;
 }
 

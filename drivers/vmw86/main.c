@@ -176,6 +176,7 @@ static long vmw86_dev_ioctl(struct file *filp, unsigned int ioctl,
 		case VMW86_CAP_READONLY_MEM:
 		case VMW86_CAP_IMMEDIATE_EXIT:
 		case VMW86_CAP_SYNC_REGS:
+		case VMW86_CAP_LAPIC:
 			return 1;
 		case VMW86_CAP_GUEST_PHYS_BITS:
 			return boot_cpu_data.x86_phys_bits;

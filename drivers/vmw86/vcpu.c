@@ -13,9 +13,11 @@
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
+#include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 
 #include "vmw86.h"
+#include "lapic.h"
 
 #define IO_DATA_OFFSET	PAGE_SIZE	/* the I/O data page follows the run page */
 
@@ -32,6 +34,107 @@ bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu)
 		return false;
 	vcpu->run->exit_reason = VMW86_EXIT_INTR;
 	return true;
+}
+
+/**
+ * vmw86_vcpu_kick() - make a vCPU notice an event posted to it
+ * @vcpu: the vCPU.
+ *
+ * Wakes its thread if it sleeps in HLT or wait-for-SIPI, and interrupts
+ * its host CPU if it is in guest mode there (any IPI forces a #VMEXIT).
+ * The caller posts the event (an atomic bit operation, a full barrier on
+ * x86) before the call; the vCPU sets its mode before it looks for events,
+ * so one of the two always sees the other.
+ *
+ * Context: any, including hard interrupt context.
+ */
+void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu)
+{
+	int cpu;
+
+	wake_up_interruptible(&vcpu->wq);
+	if (READ_ONCE(vcpu->mode) != VCPU_IN_GUEST_MODE)
+		return;
+	cpu = READ_ONCE(vcpu->cpu);
+	/*
+	 * On this very CPU the vCPU cannot be in guest mode while we run,
+	 * unless we interrupted its exit path, which checks for events.
+	 */
+	if (cpu != raw_smp_processor_id())
+		smp_send_reschedule(cpu);
+}
+
+/**
+ * vmw86_vcpu_fetch_insn() - read the instruction bytes at CS:RIP
+ * @vcpu: the vCPU.
+ * @insn: 15 bytes, the longest x86 instruction.
+ * @db: set to CS.D.
+ * @l: set to CS.L.
+ *
+ * Byte by byte, so that a fetch stops at the first unmapped byte.
+ * Return: how many bytes were read (0 to 15).
+ */
+unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
+				   bool *db, bool *l)
+{
+	u64 cs_base, rip;
+	unsigned int len;
+
+	vmw86_ops->get_code_segment(vcpu, &cs_base, db, l);
+	rip = *l ? vcpu->rip : (u32)vcpu->rip;
+	for (len = 0; len < 15; len++)
+		if (vmw86_read_gva(vcpu, cs_base + rip + len, &insn[len], 1))
+			break;
+	return len;
+}
+
+/**
+ * vmw86_vcpu_halt() - the guest executed HLT (RIP is past it)
+ * @vcpu: the vCPU.
+ *
+ * With a local APIC the vCPU sleeps in the kernel until it has something to
+ * do; without one, user space (which owns the interrupt controllers) gets
+ * VMW86_EXIT_HLT.
+ * Return: as a backend exit handler: 1 re-enter, 0 exit, negative errno.
+ */
+int vmw86_vcpu_halt(struct vmw86_vcpu *vcpu)
+{
+	if (vcpu->lapic)
+		return vmw86_lapic_halt(vcpu);
+	vcpu->run->exit_reason = VMW86_EXIT_HLT;
+	return 0;
+}
+
+/**
+ * vmw86_vcpu_get_msr() - read an MSR the vCPU keeps (RDMSR, VMW86_GET_MSRS)
+ * @vcpu: the vCPU (its thread).
+ * @index: the MSR.
+ * @data: the value.
+ *
+ * The local APIC's MSRs go to the APIC, the rest to the backend.
+ * Return: 0; -ENOENT for an MSR nobody keeps; -EINVAL where RDMSR takes #GP.
+ */
+int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
+{
+	if (vmw86_lapic_is_msr(index))
+		return vmw86_lapic_get_msr(vcpu, index, data);
+	return vmw86_ops->get_msr(vcpu, index, data);
+}
+
+/**
+ * vmw86_vcpu_set_msr() - write an MSR the vCPU keeps (WRMSR, VMW86_SET_MSRS)
+ * @vcpu: the vCPU (its thread).
+ * @index: the MSR.
+ * @data: the value.
+ *
+ * Return: 0; -ENOENT for an MSR nobody keeps; -EINVAL for a value WRMSR
+ * refuses with #GP.
+ */
+int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
+{
+	if (vmw86_lapic_is_msr(index))
+		return vmw86_lapic_set_msr(vcpu, index, data);
+	return vmw86_ops->set_msr(vcpu, index, data);
 }
 
 /* The register number of the string instruction's count and index. */
@@ -290,36 +393,44 @@ static int vmw86_complete_io(struct vmw86_vcpu *vcpu)
  * @page_walk: the access was the processor's walk of the guest's page
  *	tables, not the instruction's own access.
  *
- * Fetches up to 15 instruction bytes at CS:RIP for user space to decode;
+ * The local APIC page is emulated here (vmw86_lapic_mmio()). Any other GPA
+ * goes to user space with up to 15 instruction bytes at CS:RIP to decode;
  * RIP is not advanced (user space does it through vmw86_run.regs).
  *
- * Return: 0 with vcpu->run set for VMW86_EXIT_MMIO.
+ * Return: 0 with vcpu->run set for VMW86_EXIT_MMIO (or, for an APIC access
+ * the kernel cannot emulate, VMW86_EXIT_INTERNAL_ERROR); 1 when the APIC
+ * access was emulated.
  */
 int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
 			 bool fetch, bool page_walk)
 {
 	struct vmw86_run *run = vcpu->run;
-	u64 cs_base, rip;
 	bool db, l;
-	u8 len;
+	int ret;
 
-	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
-	rip = l ? vcpu->rip : (u32)vcpu->rip;
+	if (!fetch && !page_walk) {
+		ret = vmw86_lapic_mmio(vcpu, gpa, write);
+		if (ret != -ENOENT)
+			return ret;
+	}
 
 	run->exit_reason = VMW86_EXIT_MMIO;
 	run->mmio.gpa = gpa;
 	run->mmio.flags = (write ? VMW86_MMIO_WRITE : 0) |
 			  (fetch ? VMW86_MMIO_FETCH : 0) |
 			  (page_walk ? VMW86_MMIO_PAGE_WALK : 0);
+	memset(run->mmio.insn, 0, sizeof(run->mmio.insn));
+	if (fetch) {
+		u64 cs_base;
+
+		vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
+		run->mmio.insn_len = 0;
+	} else {
+		run->mmio.insn_len = vmw86_vcpu_fetch_insn(vcpu, run->mmio.insn,
+							   &db, &l);
+	}
 	run->mmio.cs_db = db;
 	run->mmio.cs_l = l;
-	memset(run->mmio.insn, 0, sizeof(run->mmio.insn));
-	/* Byte by byte, so that a fetch stops at the first unmapped byte. */
-	for (len = 0; len < 15 && !fetch; len++)
-		if (vmw86_read_gva(vcpu, cs_base + rip + len,
-				   &run->mmio.insn[len], 1))
-			break;
-	run->mmio.insn_len = len;
 	return 0;
 }
 
@@ -397,7 +508,8 @@ static void vmw86_report_interrupt_state(struct vmw86_vcpu *vcpu)
 	vmw86_ops->get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
 	run->if_flag = if_flag;
 	run->interrupt_shadow = shadow;
-	run->ready_for_interrupt_injection = can_inject && vcpu->pending_irq < 0;
+	run->ready_for_interrupt_injection = can_inject && vcpu->pending_irq < 0 &&
+					     vmw86_lapic_accepts_extint(vcpu);
 }
 
 /**
@@ -431,7 +543,8 @@ static long vmw86_vcpu_interrupt(struct vmw86_vcpu *vcpu,
 		return -EFAULT;
 	if (irq.vector < 32 || irq.vector > 255 || irq.padding)
 		return -EINVAL;
-	if (vcpu->pending_irq >= 0)
+	/* With a local APIC this is LINT0, which may be masked. */
+	if (vcpu->pending_irq >= 0 || !vmw86_lapic_accepts_extint(vcpu))
 		return -EBUSY;
 	vcpu->pending_irq = irq.vector;
 	vcpu->run->ready_for_interrupt_injection = 0;
@@ -483,11 +596,11 @@ static long vmw86_vcpu_msrs(struct vmw86_vcpu *vcpu,
 		if (copy_from_user(&e, &umsrs->entries[i], sizeof(e)))
 			return -EFAULT;
 		if (set) {
-			if (vmw86_ops->set_msr(vcpu, e.index, e.data))
+			if (vmw86_vcpu_set_msr(vcpu, e.index, e.data))
 				break;
 			vcpu->state_dirty = true;
 		} else {
-			if (vmw86_ops->get_msr(vcpu, e.index, &e.data))
+			if (vmw86_vcpu_get_msr(vcpu, e.index, &e.data))
 				break;
 			if (copy_to_user(&umsrs->entries[i].data, &e.data,
 					 sizeof(e.data)))
@@ -567,6 +680,9 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case VMW86_GET_SREGS:
 		vmw86_ops->get_sregs(vcpu, &u.sregs);
+		if (vcpu->lapic)
+			vmw86_lapic_get_msr(vcpu, MSR_IA32_APICBASE,
+					    &u.sregs.apic_base);
 		ret = copy_to_user(argp, &u.sregs, sizeof(u.sregs)) ? -EFAULT : 0;
 		break;
 	case VMW86_SET_SREGS:
@@ -575,6 +691,10 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			vmw86_ops->set_sregs(vcpu, &u.sregs);
 			vcpu->state_dirty = true;
 			ret = 0;
+			/* As loading the MSR would; a refused value is ignored. */
+			if (vcpu->lapic)
+				vmw86_lapic_set_msr(vcpu, MSR_IA32_APICBASE,
+						    u.sregs.apic_base);
 		}
 		break;
 	case VMW86_GET_MSRS:
@@ -642,6 +762,7 @@ static const struct file_operations vmw86_vcpu_fops = {
  */
 void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu)
 {
+	vmw86_lapic_destroy(vcpu);
 	vmw86_ops->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kvfree(vcpu->cpuid);
@@ -679,6 +800,7 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
 	vcpu->xcr0 = XFEATURE_MASK_FP;
 	vcpu->pending_irq = -1;
 	vcpu->tlb_gen = atomic64_read(&vm->tlb_gen);
@@ -698,6 +820,11 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
 	ret = vmw86_ops->vcpu_create(vcpu);
 	if (ret)
 		goto err_cpuid;
+	if (vm->has_lapic) {
+		ret = vmw86_lapic_create(vcpu);
+		if (ret)
+			goto err_arch;
+	}
 
 	/*
 	 * Published before the fd exists, so that a TLB shootdown never misses
@@ -718,6 +845,7 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
 	return fd;
 
 err_arch:
+	vmw86_lapic_destroy(vcpu);
 	vmw86_ops->vcpu_free(vcpu);
 err_cpuid:
 	kvfree(vcpu->cpuid);

@@ -12,6 +12,7 @@
 #include <linux/uaccess.h>
 
 #include "vmw86.h"
+#include "lapic.h"
 
 static void vmw86_vm_destroy(struct kref *kref)
 {
@@ -71,6 +72,22 @@ void vmw86_vm_flush_tlbs(struct vmw86_vm *vm)
 	}
 }
 
+/* VMW86_CREATE_LAPIC: only before the first vCPU, so every vCPU has one. */
+static int vmw86_vm_create_lapic(struct vmw86_vm *vm)
+{
+	int ret = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->has_lapic)
+		ret = -EEXIST;
+	else if (vm->nr_vcpus)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(vm->has_lapic, true);
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
 static long vmw86_vm_ioctl(struct file *filp, unsigned int ioctl,
 			   unsigned long arg)
 {
@@ -91,6 +108,15 @@ static long vmw86_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case VMW86_CREATE_VCPU:
 		return vmw86_vcpu_create(vm, arg);
+	case VMW86_CREATE_LAPIC:
+		return arg ? -EINVAL : vmw86_vm_create_lapic(vm);
+	case VMW86_SIGNAL_MSI: {
+		struct vmw86_msi msi;
+
+		if (copy_from_user(&msi, argp, sizeof(msi)))
+			return -EFAULT;
+		return vmw86_lapic_signal_msi(vm, &msi);
+	}
 	default:
 		return -ENOTTY;
 	}

@@ -15,9 +15,12 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <linux/vmw86.h>
+
+struct vmw86_lapic;
 
 #define VMW86_MAX_MEMSLOTS	32
 #define VMW86_MAX_VCPUS		64
@@ -64,6 +67,7 @@ struct vmw86_memslot {
  * @nr_vcpus: how many of @vcpus are set.
  * @tlb_gen: bumped whenever nested page table entries are dropped; a vCPU
  *	entering the guest with an older value flushes its TLB first.
+ * @has_lapic: VMW86_CREATE_LAPIC was called: every vCPU has a local APIC.
  * @arch: backend data (e.g. the nested page table).
  */
 struct vmw86_vm {
@@ -78,6 +82,7 @@ struct vmw86_vm {
 	struct vmw86_vcpu *vcpus[VMW86_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	atomic64_t tlb_gen;
+	bool has_lapic;
 
 	void *arch;
 };
@@ -131,6 +136,9 @@ struct vmw86_pending_io {
  *	hardware accepts it.
  * @pending_irq: the external interrupt vector queued by VMW86_INTERRUPT,
  *	or -1; the backend injects it when the guest can take it.
+ * @lapic: the local APIC, or NULL without VMW86_CREATE_LAPIC.
+ * @wq: where the vCPU's thread sleeps in HLT or wait-for-SIPI;
+ *	vmw86_vcpu_kick() wakes it.
  * @arch: backend data (e.g. the VMCB).
  */
 struct vmw86_vcpu {
@@ -159,6 +167,8 @@ struct vmw86_vcpu {
 	struct vmw86_pending_io io;
 	bool state_dirty;
 	int pending_irq;
+	struct vmw86_lapic *lapic;
+	wait_queue_head_t wq;
 
 	void *arch;
 };
@@ -190,6 +200,8 @@ struct vmw86_paging_state {
  *	that number, -EINVAL for a value the guest could not write either.
  * @get_paging_state: CR0, CR3, CR4 and EFER for a guest page walk.
  * @get_code_segment: CS base and its D and L bits, for instruction fetch.
+ * @read_guest_tsc: the guest's TSC now (host TSC plus the guest's offset).
+ * @vcpu_reset: put the vCPU in the processor's RESET/INIT state.
  * @get_interrupt_state: the guest's RFLAGS.IF, whether it is in an
  *	interrupt shadow, and whether it can take an external interrupt now
  *	(IF set, no shadow, no other event waiting for injection).
@@ -225,6 +237,8 @@ struct vmw86_backend_ops {
 				 bool *db, bool *l);
 	void (*get_interrupt_state)(struct vmw86_vcpu *vcpu, bool *if_flag,
 				    bool *shadow, bool *can_inject);
+	u64 (*read_guest_tsc)(struct vmw86_vcpu *vcpu);
+	void (*vcpu_reset)(struct vmw86_vcpu *vcpu);
 
 	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
 	int (*map_gpa)(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable);
@@ -281,8 +295,32 @@ void vmw86_cpuid_lookup(struct vmw86_vcpu *vcpu, u32 function, u32 index,
 			bool osxsave, u32 out[4]);
 long vmw86_get_supported_cpuid(struct vmw86_cpuid __user *ucpuid);
 
+/**
+ * struct vmw86_mov - a decoded 32-bit MOV between a GPR and memory
+ * @write: memory is the destination.
+ * @reg: the GPR (&enum vmw86_reg), or -1 when the source is @imm.
+ * @imm: the immediate of MOV r/m32, imm32.
+ * @len: the instruction's length in bytes.
+ */
+struct vmw86_mov {
+	bool write;
+	int reg;
+	u32 imm;
+	unsigned int len;
+};
+
+/* emulate.c */
+int vmw86_decode_mov32(const u8 *insn, unsigned int avail, bool l, bool db,
+		       struct vmw86_mov *mov);
+
 /* vcpu.c */
 int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);
+void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu);
+unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
+				   bool *db, bool *l);
+int vmw86_vcpu_halt(struct vmw86_vcpu *vcpu);
+int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
+int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
 void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu);
 bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu);
 bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu);

@@ -306,12 +306,12 @@ static int handle_msr(struct vmw86_vcpu *vcpu)
 	if (vmcb->control.exit_info_1) {
 		data = (vcpu->regs[VCPU_REG_RDX] << 32) |
 		       (u32)vcpu->regs[VCPU_REG_RAX];
-		if (svm_set_msr(vcpu, index, data)) {
+		if (vmw86_vcpu_set_msr(vcpu, index, data)) {
 			inject_gp(vcpu);
 			return 1;
 		}
 	} else {
-		if (svm_get_msr(vcpu, index, &data)) {
+		if (vmw86_vcpu_get_msr(vcpu, index, &data)) {
 			inject_gp(vcpu);
 			return 1;
 		}
@@ -481,8 +481,10 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 		return handle_rdtscp(vcpu);
 	case SVM_EXIT_HLT:
 		skip_insn(vcpu, LEN_HLT);
-		run->exit_reason = VMW86_EXIT_HLT;
-		return 0;
+		return vmw86_vcpu_halt(vcpu);
+	case SVM_EXIT_IRET:
+		svm_nmi_iret(vcpu);
+		return 1;
 	case SVM_EXIT_VMMCALL:
 		skip_insn(vcpu, LEN_VMMCALL);
 		run->exit_reason = VMW86_EXIT_VMMCALL;

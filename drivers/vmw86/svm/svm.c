@@ -17,9 +17,11 @@
 #include <asm/msr-index.h>
 #include <asm/processor.h>
 #include <asm/special_insns.h>
+#include <asm/trapnr.h>
 #include <asm/virtext.h>
 
 #include "svm.h"
+#include "../lapic.h"
 
 /* The VMCB layout is the hardware's (APM vol. 2, appendix B). */
 static_assert(sizeof(struct vmcb_control_area) == 1024);
@@ -321,8 +323,12 @@ static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu_data *sd)
 	svm->vmcb->control.asid = svm->asid;
 }
 
-/* One world switch, with interrupts off. Returns false if SVM is off. */
-static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
+/*
+ * One world switch, with interrupts off. Returns 0 after a #VMEXIT, 1 when
+ * an event posted to the local APIC in the meantime called the entry off
+ * (the caller takes it and tries again), -EIO if SVM is off.
+ */
+static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
@@ -332,15 +338,23 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 	s64 gen;
 
 	if (!sd->enabled)
-		return false;
+		return -EIO;
 
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
 	vcpu->cpu = smp_processor_id();
 	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST_MODE);
-	/* Pairs with vmw86_vm_flush_tlbs(): mode is visible before tlb_gen is read. */
+	/*
+	 * Pairs with vmw86_vm_flush_tlbs() and vmw86_vcpu_kick(): mode is
+	 * visible before tlb_gen and the APIC's events are read, so a later
+	 * change kicks the vCPU out of the guest.
+	 */
 	smp_mb();
+	if (vmw86_lapic_has_events(vcpu)) {
+		WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
+		return 1;
+	}
 	gen = atomic64_read(&vcpu->vm->tlb_gen);
 	if (svm->asid_cpu != vcpu->cpu ||
 	    svm->asid_generation != sd->asid_generation ||
@@ -372,6 +386,10 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 		if (vcpu->pkru != host_pkru)
 			wrpkru(vcpu->pkru);
 	}
+	/* With V_INTR_MASKING, guest CR8 is V_TPR (APM 15.21.1). */
+	if (vcpu->lapic)
+		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+					vmw86_lapic_get_cr8(vcpu);
 	if (svm->dr_loaded) {
 		set_debugreg(svm->guest_dr[0], 0);
 		set_debugreg(svm->guest_dr[1], 1);
@@ -423,11 +441,13 @@ static bool svm_enter_guest(struct vmw86_vcpu *vcpu)
 	}
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	vmcb->control.event_inj = 0;
+	if (vcpu->lapic)
+		vmw86_lapic_set_cr8(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
 	vcpu->regs[VCPU_REG_RAX] = vmcb->save.rax;
 	vcpu->regs[VCPU_REG_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
-	return true;
+	return 0;
 }
 
 static void svm_get_interrupt_state(struct vmw86_vcpu *vcpu, bool *if_flag,
@@ -463,17 +483,40 @@ void svm_clear_irq_window(struct vmw86_vcpu *vcpu)
  */
 static void svm_prepare_interrupts(struct vmw86_vcpu *vcpu)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	bool if_flag, shadow, can_inject;
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	bool if_flag, shadow, can_inject, want_window = false;
+	int vec;
 
 	svm_get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
+	if (vcpu->lapic) {
+		bool busy = svm->reinject ||
+			    (vmcb->control.event_inj & SVM_EVTINJ_VALID);
+
+		/* An NMI ignores IF; IRET ends its blocking (APM 15.21.3). */
+		if (!busy && vmw86_lapic_take_nmi(vcpu)) {
+			vmcb->control.event_inj = X86_TRAP_NMI |
+						  SVM_EVTINJ_TYPE_NMI |
+						  SVM_EVTINJ_VALID;
+			set_intercept(vmcb, INTERCEPT_IRET);
+			can_inject = false;
+		}
+		/* The 8259's vector, if one is queued, goes first. */
+		vec = vmw86_lapic_update(vcpu, can_inject &&
+					 vcpu->pending_irq < 0);
+		if (vec >= 0)
+			vcpu->pending_irq = vec;
+		else if (vec == VMW86_LAPIC_WANT_WINDOW)
+			want_window = true;
+	}
 	if (vcpu->pending_irq >= 0 && can_inject) {
 		vmcb->control.event_inj = vcpu->pending_irq |
 					  SVM_EVTINJ_TYPE_INTR |
 					  SVM_EVTINJ_VALID;
 		vcpu->pending_irq = -1;
 	}
-	if (vcpu->pending_irq >= 0 || READ_ONCE(vcpu->run->request_interrupt_window)) {
+	if (vcpu->pending_irq >= 0 || want_window ||
+	    READ_ONCE(vcpu->run->request_interrupt_window)) {
 		vmcb->control.int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK |
 					 V_IGN_TPR_MASK;
 		set_intercept(vmcb, INTERCEPT_VINTR);
@@ -482,24 +525,53 @@ static void svm_prepare_interrupts(struct vmw86_vcpu *vcpu)
 	}
 }
 
+/**
+ * svm_nmi_iret() - the guest is returning from its NMI handler
+ * @vcpu: the vCPU, at an IRET intercept.
+ *
+ * The intercept comes before the IRET executes; the next NMI can only be
+ * injected at the following entry, after it.
+ */
+void svm_nmi_iret(struct vmw86_vcpu *vcpu)
+{
+	clear_intercept(to_svm(vcpu)->vmcb, INTERCEPT_IRET);
+	if (vcpu->lapic)
+		vmw86_lapic_nmi_done(vcpu);
+}
+
+static bool svm_mp_waiting(struct vmw86_vcpu *vcpu)
+{
+	return vcpu->lapic && vcpu->lapic->mp_state != VMW86_MP_RUNNABLE;
+}
+
 static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
 {
-	bool entered;
 	int ret;
 
 	for (;;) {
 		if (vmw86_vcpu_should_exit(vcpu))
 			return -EINTR;
+		/* An AP before STARTUP, or any vCPU after INIT. */
+		if (svm_mp_waiting(vcpu)) {
+			ret = vmw86_lapic_wait_for_sipi(vcpu);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (vmw86_vcpu_irq_window_exit(vcpu))
 			return 0;
 		svm_prepare_interrupts(vcpu);
+		if (svm_mp_waiting(vcpu))
+			continue;	/* an INIT arrived */
 		cond_resched();
 
 		local_irq_disable();
-		entered = svm_enter_guest(vcpu);
+		ret = svm_enter_guest(vcpu);
 		local_irq_enable();
-		if (!entered)
-			return -EIO;
+		if (ret < 0)
+			return ret;
+		if (ret > 0)
+			continue;
 
 		ret = svm_handle_exit(vcpu);
 		if (ret <= 0)
@@ -662,6 +734,11 @@ void svm_dr_intercepted(struct vmw86_vcpu *vcpu)
 	svm->dr_loaded = true;
 }
 
+static u64 svm_read_guest_tsc(struct vmw86_vcpu *vcpu)
+{
+	return rdtsc() + to_svm(vcpu)->vmcb->control.tsc_offset;
+}
+
 const struct vmw86_backend_ops vmw86_svm_ops = {
 	.name = "AMD SVM",
 	.probe = svm_probe,
@@ -681,6 +758,8 @@ const struct vmw86_backend_ops vmw86_svm_ops = {
 	.get_paging_state = svm_get_paging_state,
 	.get_code_segment = svm_get_code_segment,
 	.get_interrupt_state = svm_get_interrupt_state,
+	.read_guest_tsc = svm_read_guest_tsc,
+	.vcpu_reset = svm_init_vmcb_state,
 	.zap_gpa_range = svm_npt_zap_range,
 	.map_gpa = svm_npt_map,
 	.topup_mmu_cache = svm_npt_topup_cache,

@@ -102,6 +102,7 @@ static inline struct svm_vcpu *to_svm(struct vmw86_vcpu *vcpu)
 bool svm_uses_nrips(void);
 void svm_dr_intercepted(struct vmw86_vcpu *vcpu);
 void svm_clear_irq_window(struct vmw86_vcpu *vcpu);
+void svm_nmi_iret(struct vmw86_vcpu *vcpu);
 
 /* vmenter.S */
 void vmw86_svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_vmcb_pa);

@@ -61,6 +61,7 @@
 #define VMW86_CAP_IMMEDIATE_EXIT 4	/* 1: vmw86_run.immediate_exit works */
 #define VMW86_CAP_SYNC_REGS	5	/* 1: vmw86_run.regs is kept in sync */
 #define VMW86_CAP_GUEST_PHYS_BITS 6	/* width of a GPA, in bits */
+#define VMW86_CAP_LAPIC		7	/* 1: VMW86_CREATE_LAPIC works */
 
 /* ----------------------------------------------------------------------
  * VM fd ioctls
@@ -114,6 +115,68 @@ struct vmw86_memory_region {
  * an id already created in this VM, ENOMEM.
  */
 #define VMW86_CREATE_VCPU	_IO(VMW86_IO, 0xb1)
+
+/*
+ * VMW86_CREATE_LAPIC: the argument must be 0. Gives every vCPU of the VM a
+ * local APIC emulated in the kernel (xAPIC page at the APIC base, default
+ * GPA 0xfee00000, and x2APIC MSRs 0x800-0x8ff; AMD APM vol. 2, chapter 16
+ * "Advanced Programmable Interrupt Controller"), with its timer in
+ * one-shot, periodic and TSC-deadline mode. Must come before the first
+ * VMW86_CREATE_VCPU. With it:
+ *
+ * - HLT no longer exits: the vCPU sleeps in the kernel until an interrupt
+ *   it can take arrives (a timer, an IPI, VMW86_SIGNAL_MSI, or
+ *   VMW86_INTERRUPT), or until a signal or immediate_exit ends VMW86_RUN
+ *   with EINTR (the guest then continues after the HLT, which hardware
+ *   allows: a HLT may end spuriously).
+ * - vCPU 0 is the bootstrap processor. Every other vCPU starts in the
+ *   wait-for-SIPI state: its VMW86_RUN sleeps until the guest sends it
+ *   INIT and STARTUP IPIs, then runs in real mode at CS:IP = vector << 8 : 0
+ *   (Intel SDM vol. 3, 8.4.4 "MP Initialization Example").
+ * - VMW86_INTERRUPT is the 8259 PIC's INTR line: it reaches the guest only
+ *   while LINT0 is programmed for ExtINT and unmasked, or the APIC is
+ *   disabled (EBUSY otherwise, as for a full queue).
+ * - The guest's own IPIs (fixed, lowest priority, NMI, INIT, STARTUP;
+ *   physical and logical destinations; the shorthands) never leave the
+ *   kernel.
+ *
+ * Errors: EINVAL for a non-zero argument; EEXIST if the VM already has
+ * one; EBUSY if the VM already has vCPUs; ENOMEM.
+ */
+#define VMW86_CREATE_LAPIC	_IO(VMW86_IO, 0xb2)
+
+/**
+ * struct vmw86_msi - a message-signalled interrupt, as a device writes it
+ * @address: the MSI address: bits 31-20 are 0xfee, 19-12 the destination
+ *	APIC ID, bit 2 the destination mode (1: logical), bit 3 redirection
+ *	hint (Intel SDM vol. 3, 11.11.1 "Message Address Register Format").
+ * @data: the MSI data: bits 7-0 the vector, 10-8 the delivery mode (0
+ *	fixed, 1 lowest priority, 4 NMI, 5 INIT), bit 15 the trigger mode
+ *	(1: level) (SDM vol. 3, 11.11.2 "Message Data Register Format").
+ * @flags: must be 0.
+ * @padding: must be 0.
+ *
+ * How an interrupt controller in user space (an IOAPIC model: a redirection
+ * entry is an MSI in all but name) or an MSI-capable device model delivers
+ * an interrupt to the in-kernel local APICs.
+ */
+struct vmw86_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;
+	__u32 padding[4];
+};
+
+/*
+ * VMW86_SIGNAL_MSI: deliver a struct vmw86_msi. Any thread may call it,
+ * while vCPUs run; a vCPU in guest mode is kicked out, a halted one woken.
+ * Returns the number of vCPUs that accepted it (0: no destination matched,
+ * or their APICs are software-disabled). Errors: EFAULT; ENXIO without
+ * VMW86_CREATE_LAPIC; EINVAL for an address outside 0xfee00000-0xfeefffff,
+ * non-zero flags or padding, a vector below 16 in fixed or lowest-priority
+ * mode, or a delivery mode other than those listed.
+ */
+#define VMW86_SIGNAL_MSI	_IOW(VMW86_IO, 0xb3, struct vmw86_msi)
 
 /* ----------------------------------------------------------------------
  * vCPU state
@@ -176,7 +239,8 @@ struct vmw86_dtable {
  * @cr0: @cr2: @cr3: @cr4: control registers.
  * @cr8: task priority (CR8, 4 bits).
  * @efer: the guest's EFER; EFER.SVME is hidden from the guest and ignored.
- * @apic_base: reserved for the local APIC base MSR; reads 0 for now.
+ * @apic_base: the local APIC base MSR (0x1b): with VMW86_CREATE_LAPIC the
+ *	APIC's; without, 0 (ignored when set).
  *
  * Values are loaded as they are: vmw86 does not check them. State the
  * hardware refuses makes the next VMW86_RUN end in VMW86_EXIT_FAIL_ENTRY.
@@ -351,6 +415,12 @@ struct vmw86_interrupt {
 /* Internal error sub-reasons (vmw86_run.internal.suberror). */
 #define VMW86_INTERNAL_ERROR_UNHANDLED_EXIT	1 /* data[0]: SVM exit code */
 #define VMW86_INTERNAL_ERROR_STRING_IO		2 /* data[0]: GVA */
+/*
+ * An access to the xAPIC page by an instruction the kernel does not
+ * emulate there (it emulates MOV between a register or an immediate and
+ * 32 bits of memory). data[0]: GPA; data[1]: RIP.
+ */
+#define VMW86_INTERNAL_ERROR_LAPIC_ACCESS	3
 
 /* The size of the vCPU mapping: the run page, then the I/O data page. */
 #define VMW86_RUN_PAGES		2

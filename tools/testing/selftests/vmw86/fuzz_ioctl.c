@@ -152,6 +152,10 @@ static const struct ioctl_desc ioctls[] = {
 	{ "SET_XSAVE", VMW86_SET_XSAVE, OBJ_VCPU, E(EINVAL) | E(EFAULT) },
 	{ "INTERRUPT", VMW86_INTERRUPT, OBJ_VCPU,
 	  E(EINVAL) | E(EBUSY) | E(EFAULT) },
+	{ "CREATE_LAPIC", VMW86_CREATE_LAPIC, OBJ_VM,
+	  E(EINVAL) | E(EEXIST) | E(EBUSY) | E(ENOMEM) },
+	{ "SIGNAL_MSI", VMW86_SIGNAL_MSI, OBJ_VM,
+	  E(EFAULT) | E(ENXIO) | E(EINVAL) },
 };
 
 #define NR_IOCTLS	ARRAY_SIZE(ioctls)
@@ -160,6 +164,7 @@ enum {
 	I_GET_SUPPORTED_CPUID, I_SET_MEMORY_REGION, I_CREATE_VCPU, I_RUN,
 	I_GET_REGS, I_SET_REGS, I_GET_SREGS, I_SET_SREGS, I_GET_MSRS,
 	I_SET_MSRS, I_SET_CPUID, I_GET_XSAVE, I_SET_XSAVE, I_INTERRUPT,
+	I_CREATE_LAPIC, I_SIGNAL_MSI,
 };
 
 static const struct ioctl_desc *find_ioctl(unsigned long cmd, int type)
@@ -415,7 +420,8 @@ static const uint32_t msr_choices[] = {
 	0x10, 0x174, 0x175, 0x176, 0x277, 0xc0000080, 0xc0000081,
 	0xc0000082, 0xc0000083, 0xc0000084, 0xc0000100, 0xc0000101,
 	0xc0000102, 0xc0000103, 0x48, 0x49, 0xc0010114, 0xc0010117, 0x1b,
-	0x3a, 0xe8, 0xe7,
+	0x3a, 0xe8, 0xe7, 0x6e0, 0x802, 0x803, 0x808, 0x80b, 0x80f, 0x830,
+	0x832, 0x838, 0x83e, 0x83f,
 };
 
 static uint64_t rnd_value(struct thread_ctx *t)
@@ -746,6 +752,27 @@ static unsigned long make_arg(struct thread_ctx *t, const struct ioctl_desc *d,
 		irq = p;
 		irq->vector = one_in(t, 4) ? rnd(t) : rnd_below(t, 300);
 		irq->padding = one_in(t, 8) ? rnd(t) : 0;
+		return (unsigned long)p;
+	}
+	case I_CREATE_LAPIC:
+		return one_in(t, 4) ? rnd(t) : 0;
+	case I_SIGNAL_MSI: {
+		struct vmw86_msi *msi;
+
+		p = rnd_ptr(t, sizeof(*msi), &good);
+		if (!good)
+			return (unsigned long)p;
+		msi = p;
+		msi->address = one_in(t, 4) ? rnd(t) :
+			       0xfee00000 | (rnd_below(t, 256) << 12) |
+			       (rnd_below(t, 2) << 2);
+		msi->data = one_in(t, 4) ? rnd(t) :
+			    rnd_below(t, 256) | (rnd_below(t, 8) << 8) |
+			    (rnd_below(t, 2) << 15);
+		msi->flags = one_in(t, 8) ? rnd(t) : 0;
+		memset(msi->padding, 0, sizeof(msi->padding));
+		if (one_in(t, 8))
+			msi->padding[rnd_below(t, 4)] = rnd(t);
 		return (unsigned long)p;
 	}
 	default:	/* GET_REGS, GET_SREGS, GET_XSAVE */
