@@ -490,7 +490,13 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 		run->exit_reason = VMW86_EXIT_VMMCALL;
 		return 0;
 	case SVM_EXIT_SHUTDOWN:
-		/* The VMCB is undefined after SHUTDOWN (APM 15.13.5): reset it. */
+		/*
+		 * The VMCB is undefined after SHUTDOWN (APM 15.13.5): keep what
+		 * it says about where the guest died, for user space's
+		 * diagnosis, then reset it.
+		 */
+		run->shutdown.rip = vcpu->rip;
+		run->shutdown.cr3 = svm->vmcb->save.cr3;
 		svm_init_vmcb_state(vcpu);
 		run->exit_reason = VMW86_EXIT_SHUTDOWN;
 		return 0;

@@ -476,8 +476,11 @@ struct vmw86_interrupt {
  *	whose host mapping could not be faulted in; VMW86_RUN returned EFAULT.
  *	VMW86_EXIT_IRQ_WINDOW_OPEN (asked for with @request_interrupt_window)
  *	has no fields: @ready_for_interrupt_injection is set.
- * @shutdown: VMW86_EXIT_SHUTDOWN (triple fault; the vCPU state is
- *	undefined until user space sets it again): no fields.
+ * @shutdown: VMW86_EXIT_SHUTDOWN (triple fault): @shutdown.rip and
+ *	@shutdown.cr3 are the guest's RIP and CR3 as the #VMEXIT saved them
+ *	(the instruction whose fault could not be delivered, for a diagnosis;
+ *	the APM does not promise them). The vCPU itself is back in the reset
+ *	state, and must be set up again before it runs.
  *	VMW86_EXIT_HLT and VMW86_EXIT_VMMCALL have no fields either: @regs
  *	has the state, and RIP is already past the instruction.
  * @padding: keeps the union's size fixed.
@@ -524,6 +527,10 @@ struct vmw86_run {
 		struct {
 			__u64 gpa;
 		} memory_fault;
+		struct {
+			__u64 rip;
+			__u64 cr3;
+		} shutdown;
 		__u8 padding[256];
 	};
 };

@@ -7,7 +7,8 @@
  * resumes at the same RIP would loop forever); VMMCALL's registers are
  * the hypercall's arguments and a result written through run->regs with
  * regs_dirty reaches the guest. A triple fault (the guest loads an empty
- * IDT and faults) is VMW86_EXIT_SHUTDOWN, not a host crash or a hang.
+ * IDT and faults) is VMW86_EXIT_SHUTDOWN, not a host crash or a hang, and
+ * says at which RIP and CR3 the guest died.
  * Guest state the hardware refuses at VMRUN - CR0.NW without CR0.CD,
  * EFER.LME with paging but no PAE, a reserved EFER bit; all three are
  * checked by QEMU's helper_vmrun as by real CPUs - is
@@ -81,6 +82,8 @@ TEST(vmmcall)
 	vm_free(vm);
 }
 
+extern char triple_fault_ud2[];
+
 static void guest_triple_fault(void)
 {
 	struct {
@@ -88,7 +91,8 @@ static void guest_triple_fault(void)
 		uint64_t base;
 	} __attribute__((packed)) empty_idt = { 0, 0 };
 
-	asm volatile("lidt %0; ud2" :: "m"(empty_idt) : "memory");
+	asm volatile("lidt %0\n"
+		     "triple_fault_ud2: ud2" :: "m"(empty_idt) : "memory");
 	GUEST_SYNC(0xbad);
 }
 
@@ -97,9 +101,14 @@ TEST(triple_fault_shutdown)
 	struct vmw86_vcpu *vcpu;
 	struct vmw86_vm *vm = vm_create_with_one_vcpu(&vcpu,
 						      guest_triple_fault);
+	struct vmw86_sregs sregs;
 
+	vcpu_sregs_get(vcpu, &sregs);
 	vcpu_run(vcpu);
 	TEST_ASSERT_EXIT_REASON(vcpu, VMW86_EXIT_SHUTDOWN);
+	/* Where it died, for the VMM's diagnosis: the UD2 nobody could handle. */
+	EXPECT_EQ((uint64_t)triple_fault_ud2, vcpu->run->shutdown.rip);
+	EXPECT_EQ(sregs.cr3, vcpu->run->shutdown.cr3);
 
 	/* The vCPU is usable again once user space sets its state. */
 	vcpu_setup_long_mode(vcpu);
