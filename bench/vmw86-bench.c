@@ -867,7 +867,7 @@ int main(void)
 
 	/*
 	 * Round 0 is a warm-up, printed but not counted (report.awk): the
-	 * first round of a boot ran up to 40% slower for whichever
+	 * first round of a boot ran up to 60% slower for whichever
 	 * hypervisor went first, while QEMU translated the code paths for
 	 * the first time.
 	 */
