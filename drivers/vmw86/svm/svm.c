@@ -39,6 +39,11 @@ static DEFINE_PER_CPU(struct svm_cpu_data *, svm_cpu_data);
 static struct page *iopm_pages, *msrpm_pages;
 static u64 iopm_pa, msrpm_pa;
 static bool has_nrips;
+/*
+ * RDPID reads TSC_AUX and cannot be intercepted (APM 15.9 has no intercept
+ * bit for it): the guest must run with its own value in the MSR.
+ */
+static bool has_tsc_aux;
 static u64 host_xcr0;
 
 static inline void clgi(void)
@@ -70,6 +75,8 @@ static int svm_probe(void)
 		return -ENODEV;
 	}
 	has_nrips = boot_cpu_has(X86_FEATURE_NRIPS);
+	has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
+		      boot_cpu_has(X86_FEATURE_RDPID);
 	host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 		    xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
 	return 0;
@@ -187,6 +194,8 @@ static int svm_enable_cpu(void)
 		return -EBUSY;
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, sd->hsave_pa);
+	if (has_tsc_aux)
+		rdmsrl(MSR_TSC_AUX, sd->host_tsc_aux);
 	/* ASIDs may hold another hypervisor's entries: flush on first use. */
 	sd->next_asid = sd->max_asid + 1;
 	sd->enabled = true;
@@ -335,6 +344,7 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
 	bool ospke = cpu_feature_enabled(X86_FEATURE_OSPKE);
 	u32 host_pkru = 0;
+	bool tsc_aux_switched;
 	s64 gen;
 
 	if (!sd->enabled)
@@ -397,10 +407,23 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 		set_debugreg(svm->guest_dr[3], 3);
 	}
 
+	/*
+	 * Interrupts are off from here to the restore below, so no host code
+	 * on this CPU sees the guest's TSC_AUX. (KVM defers the restore to
+	 * the return to user space; two WRMSRs per world switch are the
+	 * simpler price, paid only while the values differ.)
+	 */
+	tsc_aux_switched = has_tsc_aux && svm->tsc_aux != sd->host_tsc_aux;
+	if (tsc_aux_switched)
+		wrmsrl(MSR_TSC_AUX, svm->tsc_aux);
+
 	clgi();
 	raw_local_irq_enable();
 	vmw86_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
 	raw_local_irq_disable();
+
+	if (tsc_aux_switched)
+		wrmsrl(MSR_TSC_AUX, sd->host_tsc_aux);
 
 	/* The host's view again, before anything can run on this CPU. */
 	if (svm->dr_loaded) {

@@ -27,6 +27,9 @@
  * @next_asid: the next ASID to hand out on this CPU.
  * @asid_generation: bumped each time the ASIDs run out and the whole TLB
  *	is flushed; a vCPU with an older generation needs a new ASID.
+ * @host_tsc_aux: the host's TSC_AUX on this CPU (Linux keeps the CPU and
+ *	node number there for RDPID and getcpu()), put back after each
+ *	#VMEXIT that ran with the guest's.
  */
 struct svm_cpu_data {
 	bool enabled;
@@ -37,6 +40,7 @@ struct svm_cpu_data {
 	u32 max_asid;
 	u32 next_asid;
 	u64 asid_generation;
+	u64 host_tsc_aux;
 };
 
 #define NPT_CACHE_PAGES	8

@@ -5,13 +5,14 @@
  *
  * The guest executes with real hardware registers that VMRUN does not
  * switch: XCR0 (XSETBV), PKRU (WRPKRU), DR0-DR3 and DR7, the FPU/SSE
- * registers. If vmw86 failed to put the host's values back, the host
+ * registers, TSC_AUX (which RDPID reads without any intercept). If vmw86 failed to put the host's values back, the host
  * process (or kernel) would run with the guest's: wrong XSAVE layout,
  * pages locked by protection keys, breakpoints gone, user XMM registers
  * clobbered. Each case has the guest change one of them and exit, checks
  * the host's value in this process, and has the guest check that its own
  * value survived the exit.
  */
+#include <sched.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
@@ -155,6 +156,59 @@ TEST(pkru_restored)
 	EXPECT_EQ(host_pkru, rdpkru());
 	vcpu_run_expect_done(vcpu);
 	EXPECT_EQ(host_pkru, rdpkru());
+	vm_free(vm);
+}
+
+#define GUEST_TSC_AUX	0xabcULL
+#define MSR_TSC_AUX_NR	0xc0000103
+#define CPUID7_ECX_RDPID	(1u << 22)
+
+static void guest_tsc_aux(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t aux;
+
+	wrmsr(MSR_TSC_AUX_NR, GUEST_TSC_AUX);
+	asm volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
+	GUEST_ASSERT_EQ(c, GUEST_TSC_AUX);
+	cpuid_count(7, 0, &a, &b, &c, &d);
+	if (c & CPUID7_ECX_RDPID) {
+		/* RDPID reads the MSR itself: only the world switch helps. */
+		asm volatile("rdpid %0" : "=r"(aux));
+		GUEST_ASSERT_EQ(aux, GUEST_TSC_AUX);
+		GUEST_SYNC(1);
+	}
+	GUEST_SYNC(0);
+}
+
+/* Linux keeps (node << 12) | cpu in TSC_AUX for RDPID and getcpu(). */
+static unsigned int host_tsc_aux_cpu(void)
+{
+	uint32_t a, d, c;
+
+	asm volatile("rdtscp" : "=a"(a), "=d"(d), "=c"(c));
+	return c & 0xfff;
+}
+
+TEST(guest_tsc_aux_is_its_own)
+{
+	struct vmw86_vcpu *vcpu;
+	struct vmw86_vm *vm;
+	struct ucall uc;
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	/* Pinned, so that the host's value is known before and after. */
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	ASSERT_EQ(cpu, host_tsc_aux_cpu());
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_tsc_aux);
+	ASSERT_EQ(UCALL_SYNC, vcpu_run_ucall(vcpu, &uc));
+	if (!uc.args[0])
+		TH_LOG("no RDPID in this CPU: RDTSCP and the host side only");
+	EXPECT_EQ(cpu, host_tsc_aux_cpu());
 	vm_free(vm);
 }
 
