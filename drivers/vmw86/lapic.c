@@ -16,6 +16,7 @@
  */
 #include <linux/hrtimer.h>
 #include <linux/math64.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -322,7 +323,9 @@ static bool lapic_match_dest(struct vmw86_lapic *apic, u32 dest, bool logical,
 /*
  * Send to every matching APIC of @vm; @self is the sender for the
  * shorthands (NULL for an MSI). Lowest priority goes to the first match:
- * the arbitration is the implementation's choice (SDM 10.6.2.4).
+ * the arbitration is the implementation's choice (SDM 10.6.2.4). Under RCU:
+ * a vCPU whose creation fails is unpublished and waited for before it is
+ * freed (vmw86_vcpu_create()).
  */
 static int lapic_send(struct vmw86_vm *vm, struct vmw86_lapic *self,
 		      u32 shorthand, u32 dest, bool logical, bool wide,
@@ -330,6 +333,7 @@ static int lapic_send(struct vmw86_vm *vm, struct vmw86_lapic *self,
 {
 	int i, n = 0;
 
+	rcu_read_lock();
 	for (i = 0; i < VMW86_MAX_VCPUS; i++) {
 		struct vmw86_vcpu *t = READ_ONCE(vm->vcpus[i]);
 		struct vmw86_lapic *apic;
@@ -357,6 +361,7 @@ static int lapic_send(struct vmw86_vm *vm, struct vmw86_lapic *self,
 				break;
 		}
 	}
+	rcu_read_unlock();
 	return n;
 }
 

@@ -8,6 +8,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -836,6 +837,8 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
 			      O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		WRITE_ONCE(vm->vcpus[id], NULL);
+		/* Senders walk vm->vcpus under RCU: let them move past it. */
+		synchronize_rcu();
 		vmw86_vm_put(vm);	/* not the last: the VM fd holds one */
 		ret = fd;
 		goto err_arch;

@@ -6,6 +6,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -63,6 +64,7 @@ void vmw86_vm_flush_tlbs(struct vmw86_vm *vm)
 	atomic64_inc(&vm->tlb_gen);
 	/* Pairs with the barrier between setting ->mode and reading tlb_gen. */
 	smp_mb__after_atomic();
+	rcu_read_lock();	/* see vmw86_vcpu_create()'s failure path */
 	for (i = 0; i < VMW86_MAX_VCPUS; i++) {
 		struct vmw86_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
 
@@ -70,6 +72,7 @@ void vmw86_vm_flush_tlbs(struct vmw86_vm *vm)
 			smp_call_function_single(READ_ONCE(vcpu->cpu),
 						 vmw86_tlb_ipi, NULL, 1);
 	}
+	rcu_read_unlock();
 }
 
 /* VMW86_CREATE_LAPIC: only before the first vCPU, so every vCPU has one. */
