@@ -137,7 +137,8 @@ $1 == "VMW86-BENCH" && $2 == "sample" && $5 > 0 {
 	if ($5 > maxround)
 		maxround = $5
 }
-# The same note in several rounds is one line, with its rounds.
+# The same note in several rounds is one line, with its rounds ("all":
+# one for the whole run).
 $1 == "VMW86-BENCH" && $2 == "note" && $5 > 0 {
 	t = $3 " " $4 ": " rest(5)
 	if (!(t in noterounds)) {
@@ -216,7 +217,8 @@ END {
 		out("")
 		out("Notes:")
 		for (i = 1; i <= nnotes; i++)
-			out("- " notes[i] " (rounds " noterounds[notes[i]] ")")
+			out("- " notes[i] (noterounds[notes[i]] == "all" ? "" : \
+			    " (rounds " noterounds[notes[i]] ")"))
 	}
 	if (nerr) {
 		out("")

@@ -4,11 +4,12 @@
  * the test machine (scripts/bench.sh, "make bench").
  *
  * Both hypervisors take EFER.SVME only while they have VMs and refuse with
- * EBUSY while the other has one, so they cannot run at once: each round
- * gives every figure to one of them with all the other's VMs closed, then
- * to the other. Rounds alternate which one goes first (ABBA), so that
- * whatever drifts during a run (memory fragmentation, the host's load)
- * falls on both alike.
+ * EBUSY while the other has one, so they cannot run at once: in each
+ * round every figure is measured for one of them, with all the other's
+ * VMs closed, and at once for the other, so that the two numbers of a
+ * pair are seconds apart at most. Rounds alternate which one goes first
+ * (ABBA), so that whatever drifts during a run (memory fragmentation, the
+ * host's load) falls on both alike.
  *
  * The guest is a few bytes of flat 32-bit code (guest.S), the same for
  * both; the two ABIs differ only in ioctl numbers and structure names,
@@ -91,9 +92,10 @@ struct hv {
 	int (*set_ram)(struct vm *vm);
 	int (*set_state)(struct vm *vm, const struct guest_start *start);
 	int (*run)(struct vm *vm, struct exit_info *exit);
-	/* Filled in for each round. */
+	/* Filled in at start. */
 	int dev_fd;
 	size_t run_size;
+	int busy_waits;		/* times CREATE_VM found SVM taken */
 };
 
 struct vm {
@@ -296,8 +298,7 @@ static struct hv hv_kvm = {
  * pages (the test machine's kernel has THP "always"), which is what makes
  * a first touch cost one nested page fault per 4 KiB for both.
  */
-static int vm_create(struct hv *hv, struct vm *vm, size_t ram_size, bool thp,
-		     int *busy_waits)
+static int vm_create(struct hv *hv, struct vm *vm, size_t ram_size, bool thp)
 {
 	uintptr_t aligned;
 	int tries;
@@ -311,8 +312,7 @@ static int vm_create(struct hv *hv, struct vm *vm, size_t ram_size, bool thp,
 		if (errno != EBUSY || tries == BUSY_TRIES)
 			return fail("CREATE_VM");
 		usleep(BUSY_WAIT_US);
-		if (busy_waits)
-			(*busy_waits)++;
+		hv->busy_waits++;
 	}
 
 	vm->map_size = ram_size + HUGE_SIZE;
@@ -386,7 +386,7 @@ static int vm_run_to(struct vm *vm, uint16_t port)
 static int vm_start(struct hv *hv, struct vm *vm, size_t ram_size, bool thp,
 		    const struct guest_start *start)
 {
-	if (vm_create(hv, vm, ram_size, thp, NULL) || vm_add_vcpu(vm, start)) {
+	if (vm_create(hv, vm, ram_size, thp) || vm_add_vcpu(vm, start)) {
 		int err = errno;
 
 		vm_destroy(vm);
@@ -602,6 +602,16 @@ err:
 	vm_destroy(&vm);
 }
 
+static void bench_touch_4k(struct hv *hv, int round)
+{
+	bench_touch(hv, round, false);
+}
+
+static void bench_touch_thp(struct hv *hv, int round)
+{
+	bench_touch(hv, round, true);
+}
+
 /*
  * 7a: whole VM lifetimes, one after the other; 7c-7f: where that time
  * goes, step by step, as the mean over the same VMs.
@@ -617,7 +627,7 @@ static void bench_churn(struct hv *hv, int round)
 
 	for (i = 0; i < CHURN_VMS; i++) {
 		t[0] = now_ns();
-		if (vm_create(hv, &vm, DENSITY_RAM, false, NULL))
+		if (vm_create(hv, &vm, DENSITY_RAM, false))
 			goto err;
 		t[1] = now_ns();
 		if (vm_add_vcpu(&vm, &start))
@@ -743,7 +753,7 @@ static void bench_kmem(struct hv *hv, int round)
 	if (read_meminfo(&m0))
 		goto err;
 	for (n = 0; n < KMEM_VMS; n++) {
-		if (vm_create(hv, &vms[n], DENSITY_RAM, false, NULL)) {
+		if (vm_create(hv, &vms[n], DENSITY_RAM, false)) {
 			vm_destroy(&vms[n]);
 			goto err;
 		}
@@ -793,55 +803,33 @@ static bool wanted(const char *group)
 	return false;
 }
 
-/* Every wanted figure once for @hv; none of its VMs outlives this call. */
-static void bench_round(struct hv *hv, int round)
+/* The groups of figures, in the order they run in each round. */
+static const struct {
+	const char *name;
+	void (*run)(struct hv *hv, int round);
+} groups[] = {
+	{ "io", bench_io },
+	{ "cpuid", bench_cpuid },
+	{ "touch", bench_touch_4k },
+	{ "thp", bench_touch_thp },
+	{ "kmem", bench_kmem },
+	{ "churn", bench_churn },
+	{ "alive", bench_alive },
+};
+
+/* The device fd and run mapping size; an open fd holds no SVM. */
+static int hv_open(struct hv *hv)
 {
-	int busy_waits = 0, size;
-	struct vm probe;
+	int size;
 
 	hv->dev_fd = open(hv->path, O_RDWR | O_CLOEXEC);
-	if (hv->dev_fd < 0) {
-		fail(hv->path);
-		put_error(hv, "round", round);
-		return;
-	}
+	if (hv->dev_fd < 0)
+		return fail(hv->path);
 	size = ioctl(hv->dev_fd, hv->get_mmap_size, 0);
-	if (size < 0) {
-		fail("GET_VCPU_MMAP_SIZE");
-		put_error(hv, "round", round);
-		goto out;
-	}
+	if (size < 0)
+		return fail("GET_VCPU_MMAP_SIZE");
 	hv->run_size = size;
-
-	/* Wait here, not inside a figure, for the other to let go of SVM. */
-	if (vm_create(hv, &probe, SMALL_RAM, false, &busy_waits))
-		put_error(hv, "round", round);
-	vm_destroy(&probe);
-	if (busy_waits) {
-		char text[64];
-
-		snprintf(text, sizeof(text), "waited %d ms for SVM",
-			 busy_waits * BUSY_WAIT_US / 1000);
-		put_note(hv, "round", round, text);
-	}
-
-	if (wanted("io"))
-		bench_io(hv, round);
-	if (wanted("cpuid"))
-		bench_cpuid(hv, round);
-	if (wanted("touch"))
-		bench_touch(hv, round, false);
-	if (wanted("thp"))
-		bench_touch(hv, round, true);
-	if (wanted("kmem"))
-		bench_kmem(hv, round);
-	if (wanted("churn"))
-		bench_churn(hv, round);
-	if (wanted("alive"))
-		bench_alive(hv, round);
-out:
-	close(hv->dev_fd);
-	hv->dev_fd = -1;
+	return 0;
 }
 
 int main(void)
@@ -865,19 +853,39 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(later); i++)
 		printf("VMW86-BENCH later %s\n", later[i]);
 
+	if (hv_open(&hv_vmw86) || hv_open(&hv_kvm)) {
+		printf("VMW86-BENCH error - open 0 %s\n", last_error);
+		return 1;
+	}
+
 	/*
 	 * Round 0 is a warm-up, printed but not counted (report.awk): the
 	 * first round of a boot ran up to 60% slower for whichever
 	 * hypervisor went first, while QEMU translated the code paths for
-	 * the first time.
+	 * the first time. Each group's figures return with all their VMs
+	 * closed, which is the other hypervisor's turn.
 	 */
 	for (int round = 0; round <= rounds; round++) {
 		struct hv *first = round % 2 ? &hv_vmw86 : &hv_kvm;
 		struct hv *second = round % 2 ? &hv_kvm : &hv_vmw86;
 
 		printf("VMW86-BENCH round %d %s-first\n", round, first->name);
-		bench_round(first, round);
-		bench_round(second, round);
+		for (i = 0; i < ARRAY_SIZE(groups); i++) {
+			if (!wanted(groups[i].name))
+				continue;
+			groups[i].run(first, round);
+			groups[i].run(second, round);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		struct hv *hv = i ? &hv_kvm : &hv_vmw86;
+		char text[64];
+
+		if (!hv->busy_waits)
+			continue;
+		snprintf(text, sizeof(text), "waited %d ms in all for SVM",
+			 hv->busy_waits * BUSY_WAIT_US / 1000);
+		printf("VMW86-BENCH note %s svm all %s\n", hv->name, text);
 	}
 	printf("VMW86-BENCH end\n");
 	return 0;
