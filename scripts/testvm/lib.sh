@@ -10,8 +10,12 @@ TESTS_DIR=/tests
 RUN_LIST=$TESTS_DIR/run_list
 
 # Lines in dmesg that mean the kernel is unhappy. Word-bounded BUG so DEBUG
-# does not match.
-BAD_RE='WARNING|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|Oops|general protection|lockdep|possible circular locking|refcount_t|refcount:|Call Trace|UBSAN|KASAN|blocked for more than|Kernel panic|stack-protector|double fault'
+# does not match. Most reports of the debug kernel (make check-debug) start
+# with "BUG:" or "WARNING:" ("BUG: KASAN: ...", "BUG: sleeping function
+# called from invalid context", "WARNING: possible circular locking
+# dependency", "WARNING: inconsistent lock state"); their key words are
+# listed as well, in case a report's first line is lost or reworded.
+BAD_RE='WARNING|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|Oops|general protection|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|scheduling while atomic|refcount_t|refcount:|Call Trace|UBSAN|KASAN|KFENCE|ODEBUG|list_add corruption|list_del corruption|unreferenced object|blocked for more than|soft lockup|Kernel panic|stack-protector|double fault'
 # Expected noise: an unsigned out-of-tree module taints the kernel, and a user
 # program's own #GP ("traps: prog[pid] general protection fault ip:...") is
 # reported through the binary's exit status, not as a kernel problem.
