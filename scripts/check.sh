@@ -18,6 +18,10 @@
 #   VMW86_SMP, VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS   test machine shape
 #   VMW86_KO, VMW86_SELFTESTS   prebuilt module / test directory (skip make)
 #   VMW86_SKIP_DEPS=1   do not run scripts/deps.sh
+#   VMW86_SKIP_LINT=1   no checkpatch/sparse (make check-debug: they do not
+#                       depend on the kernel, and make check runs them)
+#   VMW86_KERNEL_IMAGE, VMW86_MODDIR, VMW86_GUEST_KERNEL   another kernel
+#                       for the test machine (scripts/check-debug.sh)
 #   VMW86_VERBOSE=1     stream the whole console, not just progress lines
 #   KVER, BUILD
 set -euo pipefail
@@ -44,6 +48,7 @@ build_payload
 
 # Host-side checks first: checkpatch --strict and sparse/W=1 on the module.
 total_p=0 total_f=0 total_s=0 all_ok=0
+[[ ${VMW86_SKIP_LINT:-0} == 1 ]] ||
 while read -r status rest; do
 	if [[ $status == ok ]]; then
 		echo "  ok   lint: ${rest#* }"

@@ -11,7 +11,9 @@
 #       (Ctrl-A x quits, Ctrl-A c toggles the monitor)
 # Without -i the console goes to stdout and stdin is ignored.
 # Environment: KVER, VMW86_SMP (2), VMW86_MEM (2G), VMW86_APPEND (extra kernel
-# parameters, e.g. "no5lvl"), VMW86_QEMU_ARGS (extra QEMU arguments).
+# parameters, e.g. "no5lvl"), VMW86_QEMU_ARGS (extra QEMU arguments),
+# VMW86_KERNEL_IMAGE (boot this image instead of /boot/vmlinuz-$KVER: the
+# debug kernel of make check-debug; KVER is then its release).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +25,7 @@ fi
 initrd=${1:?usage: boot.sh [-i] INITRD [KERNEL-PARAM...]}
 shift
 KVER=${KVER:-$("$here/../kernel-version.sh")}
-kernel=/boot/vmlinuz-$KVER
+kernel=${VMW86_KERNEL_IMAGE:-/boot/vmlinuz-$KVER}
 [[ -r $kernel ]] || { echo "boot.sh: $kernel not readable" >&2; exit 1; }
 
 # quiet: only errors reach the console while tests print; init dumps the

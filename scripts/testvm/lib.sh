@@ -59,10 +59,60 @@ dmesg_clean() { # FILE
 	return 1
 }
 
+# kmemleak (make check-debug, kernel parameter vmw86_kmemleak=1): what the
+# run leaked, judged by where each object was allocated. An object counts
+# against vmw86 if its allocation backtrace has a [vmw86] frame or, after
+# rmmod, a frame that no longer resolves: code of an unloaded module, and
+# vmw86 is the only one unloaded.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+# Forget what boot leaked (scan, then mark all reported so far as seen).
+kmemleak_start() {
+	[ -e $KMEMLEAK ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -w $KMEMLEAK ] || return 1
+	echo scan >$KMEMLEAK && echo clear >$KMEMLEAK
+}
+
+# Scan now, append the report to FILE, and clear it so that the next scan
+# reports only objects found since. Objects younger than 5 s are not
+# reported yet, hence the pause.
+kmemleak_take() { # FILE
+	[ -w $KMEMLEAK ] || return 1
+	sleep 6
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK >>"$1"
+	echo clear >$KMEMLEAK
+}
+
+# Copy the report in FILE to the console ("kmemleak| " prefix) and print
+# the result line for it.
+kmemleak_result() { # FILE
+	local counts mine others
+	if [ ! -f "$1" ]; then
+		result "not ok" kmemleak "no $KMEMLEAK (kernel without DEBUG_KMEMLEAK, or kmemleak off)"
+		return
+	fi
+	sed 's/^/kmemleak| /' "$1"
+	counts=$(awk '
+		function flush() { if (n) { if (mine) m++; else o++ } }
+		/^unreferenced object/ { flush(); n = 1; mine = 0 }
+		/\[vmw86\]/ || /\] 0x[0-9a-f]+[ \t]*$/ { mine = 1 }
+		END { flush(); print m + 0, o + 0 }' "$1")
+	mine=${counts% *} others=${counts#* }
+	[ "$others" = 0 ] ||
+		echo "VMW86-WARN kmemleak: $others unreferenced objects not allocated by vmw86 (not counted)"
+	if [ "$mine" = 0 ]; then
+		result ok kmemleak
+	else
+		result "not ok" kmemleak "$mine unreferenced objects allocated by vmw86: see the kmemleak| lines"
+	fi
+}
+
 # Run one test binary: its TAP goes straight to the console between markers,
 # so a hang or crash still leaves everything it printed in the host log.
 run_one() { # NAME [TIMEOUT]
 	local name=$1 t=${2:-${vmw86_timeout:-300}} start end rc pid st note='' polls=0
+	# A slower kernel (make check-debug's) stretches every timeout.
+	t=$((t * ${vmw86_timeout_scale:-1}))
 	echo "VMW86-TEST-BEGIN $name timeout=$t"
 	if [ ! -x "$TESTS_DIR/$name" ]; then
 		echo "# $TESTS_DIR/$name: not found in the initramfs"

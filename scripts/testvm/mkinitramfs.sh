@@ -18,7 +18,10 @@
 # -s keeps only the named binaries of run_list (in run_list order); -l also
 # writes the run_list actually packed to FILE, for the host's parser.
 # KVER selects the kernel whose kvm modules are packed (default: the newest,
-# see scripts/kernel-version.sh).
+# see scripts/kernel-version.sh). For a kernel not installed in /boot and
+# /lib/modules (make check-debug's), VMW86_MODDIR names its module directory
+# and VMW86_GUEST_KERNEL the image vmw86-run boots as a guest (packed as
+# /boot/vmlinuz-$KVER all the same, where the tests look for it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +41,8 @@ done
 die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
 
 KVER=${KVER:-$("$here/../kernel-version.sh")} || die "no kernel with headers found"
-moddir=/lib/modules/$KVER
+moddir=${VMW86_MODDIR:-/lib/modules/$KVER}
+guest_kernel=${VMW86_GUEST_KERNEL:-/boot/vmlinuz-$KVER}
 [[ -f $ko ]] || die "$ko: no such module"
 [[ -f $tdir/run_list ]] || die "$tdir/run_list missing"
 [[ -z $rdir || -f $rdir/run_list ]] || die "$rdir/run_list missing"
@@ -105,7 +109,7 @@ if [[ -n $rdir ]]; then
 	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
 	install -m 0644 "$rdir"/*.cpio.gz "$root/tests/"
 	mkdir -p "$root/boot"
-	cp "/boot/vmlinuz-$KVER" "$root/boot/" || die "/boot/vmlinuz-$KVER unreadable"
+	cp "$guest_kernel" "$root/boot/vmlinuz-$KVER" || die "$guest_kernel unreadable"
 	cat "$rdir/run_list" >>"$all_list"
 fi
 
