@@ -245,7 +245,7 @@ static void setup_cpu(struct vm *vm, const struct boot_image *img)
 	gdt[2] = 0x00af9b000000ffffULL;	/* 64-bit code, accessed */
 	gdt[3] = 0x00cf93000000ffffULL;	/* flat data, accessed */
 
-	if (ioctl(vm->vcpu_fd, VMW86_GET_SREGS, &sregs) < 0)
+	if (ioctl(vm->vcpus[0].fd, VMW86_GET_SREGS, &sregs) < 0)
 		die(EXIT_VMERROR, "VMW86_GET_SREGS: %s", strerror(errno));
 	sregs.cs = boot_segment(0x10, 0xb, true);
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss =
@@ -262,7 +262,7 @@ static void setup_cpu(struct vm *vm, const struct boot_image *img)
 	sregs.cr3 = BOOT_PML4_ADDR;
 	sregs.cr4 = 0x20;		/* PAE */
 	sregs.efer = 0x500;		/* LMA | LME */
-	if (ioctl(vm->vcpu_fd, VMW86_SET_SREGS, &sregs) < 0)
+	if (ioctl(vm->vcpus[0].fd, VMW86_SET_SREGS, &sregs) < 0)
 		die(EXIT_VMERROR, "VMW86_SET_SREGS (long mode entry state): %s",
 		    strerror(errno));
 
@@ -270,7 +270,7 @@ static void setup_cpu(struct vm *vm, const struct boot_image *img)
 	regs.rip = img->load_addr + 0x200;
 	regs.rsi = BOOT_PARAMS_ADDR;
 	regs.rflags = 0x2;
-	if (ioctl(vm->vcpu_fd, VMW86_SET_REGS, &regs) < 0)
+	if (ioctl(vm->vcpus[0].fd, VMW86_SET_REGS, &regs) < 0)
 		die(EXIT_VMERROR, "VMW86_SET_REGS: %s", strerror(errno));
 }
 

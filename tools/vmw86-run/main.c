@@ -67,14 +67,14 @@ u64 now_ns(void)
 static void usage(FILE *f)
 {
 	fputs("usage: vmw86-run --kernel IMAGE [--initrd FILE] [--cmdline STRING]\n"
-	      "                 [--memory SIZE] [--cpus 1] [--boot-time] [--verbose]\n"
+	      "                 [--memory SIZE] [--cpus N] [--boot-time] [--verbose]\n"
 	      "Boots a Linux bzImage under vmw86 (/dev/vmw86); the guest's serial\n"
 	      "console (COM1) is this program's standard output.\n"
 	      "  -k, --kernel IMAGE     bzImage (boot protocol 2.12 or later)\n"
 	      "  -i, --initrd FILE      initial ramdisk\n"
 	      "  -c, --cmdline STRING   kernel command line\n"
 	      "  -m, --memory SIZE      guest RAM, e.g. 256M, 1G (default 256M)\n"
-	      "  -p, --cpus N           vCPUs (only 1 for now)\n"
+	      "  -p, --cpus N           vCPUs, default 1 (more need vmw86's local APIC)\n"
 	      "  -b, --boot-time        print the time from start to guest user space\n"
 	      "  -v, --verbose          debug messages (unowned ports, exits)\n"
 	      "  -h, --help             this text\n"

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MMIO outside any device: reads return all ones, writes are ignored, and
- * the instruction is completed here (vmw86 decodes nothing in the kernel,
- * api.rst "VMW86_EXIT_MMIO"). The decoder knows the MOV forms compilers
+ * MMIO: the IOAPIC's page goes to hw/ioapic.c; elsewhere outside RAM reads
+ * return all ones and writes are ignored. The instruction is completed here
+ * (vmw86 decodes nothing in the kernel, api.rst "VMW86_EXIT_MMIO"), on the
+ * vCPU's own thread, with the platform lock held around the device access.
+ * The decoder knows the MOV forms compilers
  * emit for readb/w/l/q and writeb/w/l/q: 88, 89, 8A, 8B, C6 /0, C7 /0,
  * 0F B6 and 0F B7, with operand-size, address-size, segment, LOCK and REX
  * prefixes. Anything else stops the VM with the bytes it could not decode.
@@ -19,6 +21,7 @@ struct insn {
 	bool is_load;
 	bool rex;
 	int zext;		/* movzx source size, 0 otherwise */
+	int imm;		/* immediate bytes (C6, C7), 0 otherwise */
 };
 
 static u64 *gpr(struct vmw86_regs *r, int enc)
@@ -125,6 +128,7 @@ static int decode(const struct vmw86_run *run, struct insn *in)
 	m = modrm_len(p + i, n - i, !long_mode && (def32 == addr_ovr));
 	if (m < 0)
 		return -1;
+	in->imm = imm;
 	in->len = i + m + imm;
 	return in->len <= n ? 0 : -1;
 }
@@ -158,19 +162,39 @@ static void set_reg(struct vmw86_regs *r, const struct insn *in, u64 val)
 	}
 }
 
-int mmio__handle(struct vm *vm)
+/* The value a store writes: its source register or its immediate. */
+static u64 store_value(const struct vmw86_run *run, const struct insn *in)
 {
-	struct vmw86_run *run = vm->run;
+	const u8 *p = run->mmio.insn + in->len - in->imm;
+	u64 v = 0;
+	int i;
+
+	if (in->imm) {
+		for (i = in->imm - 1; i >= 0; i--)
+			v = v << 8 | p[i];
+		return v;
+	}
+	if (in->opsize == 1 && !in->rex && in->reg >= 4 && in->reg < 8)
+		return *gpr((struct vmw86_regs *)&run->regs, in->reg - 4) >> 8;
+	return *gpr((struct vmw86_regs *)&run->regs, in->reg);
+}
+
+int mmio__handle(struct vcpu *vcpu)
+{
+	struct vmw86_run *run = vcpu->run;
 	bool is_write = run->mmio.flags & VMW86_MMIO_WRITE;
 	struct insn in;
 	char bytes[16 * 3 + 1] = "";
+	bool owned;
+	u32 val;
 	int i;
 
 	if (run->mmio.flags & VMW86_MMIO_FETCH || decode(run, &in)) {
 		for (i = 0; i < run->mmio.insn_len; i++)
 			sprintf(bytes + 3 * i, " %02x", run->mmio.insn[i]);
 		fflush(stdout);
-		fprintf(stderr, "vmw86-run: MMIO %s at GPA 0x%llx, RIP 0x%llx: cannot %s instruction [%s ]\n",
+		fprintf(stderr, "vmw86-run: vCPU %u: MMIO %s at GPA 0x%llx, RIP 0x%llx: cannot %s instruction [%s ]\n",
+			vcpu->id,
 			run->mmio.flags & VMW86_MMIO_FETCH ? "fetch" :
 			is_write ? "write" : "read",
 			(unsigned long long)run->mmio.gpa,
@@ -179,11 +203,19 @@ int mmio__handle(struct vm *vm)
 			bytes);
 		return -1;
 	}
-	pr_debug("MMIO %s of %d bytes at GPA 0x%llx (no device)",
-		 in.is_load ? "read" : "write", in.opsize,
-		 (unsigned long long)run->mmio.gpa);
+	val = in.is_load ? 0 : (u32)store_value(run, &in);
+	platform__lock();
+	owned = ioapic__mmio(run->mmio.gpa, &val, in.zext ? in.zext : in.opsize,
+			     !in.is_load);
+	platform__unlock();
+	if (!owned) {
+		pr_debug("MMIO %s of %d bytes at GPA 0x%llx (no device)",
+			 in.is_load ? "read" : "write", in.opsize,
+			 (unsigned long long)run->mmio.gpa);
+		val = ~0u;
+	}
 	if (in.is_load)
-		set_reg(&run->regs, &in, ~0ULL);
+		set_reg(&run->regs, &in, owned ? val : ~0ULL);
 	run->regs.rip += in.len;
 	run->regs_dirty = 1;
 	return 0;

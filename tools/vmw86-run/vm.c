@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The VM and its one vCPU: /dev/vmw86, guest RAM, the CPUID table, and the
- * run loop that dispatches exits to the devices and delivers the PIC's
- * interrupts.
+ * The VM: /dev/vmw86, guest RAM, the CPUID tables, one thread per vCPU and
+ * the device thread.
  *
- * Time: the PIT's next event arms a POSIX timer whose signal sets
- * vmw86_run.immediate_exit, so a guest that never exits still returns to the
- * loop in time to get its timer interrupt (the KVM "kick"). On HLT the loop
- * sleeps until the next timer event instead of spinning.
+ * vCPU threads run VMW86_RUN and dispatch port and MMIO exits to the
+ * devices. The device thread (the main thread) sleeps in ppoll() on a
+ * timerfd armed for the PIT's next event, on standard input for the UART
+ * and on an eventfd; it raises the devices' interrupts while the vCPUs run
+ * or sleep in the kernel. An interrupt reaches a vCPU in one of two ways:
+ *
+ * - through the IOAPIC (hw/ioapic.c), as VMW86_SIGNAL_MSI, which any thread
+ *   may call and which wakes the target vCPU inside the kernel: only with
+ *   the in-kernel local APICs (VMW86_CAP_LAPIC);
+ * - through the 8259 (hw/pic.c), as VMW86_INTERRUPT, which is a vCPU ioctl
+ *   and so must come from vCPU 0's own thread: the raiser kicks that
+ *   thread (vcpu__kick), which injects before it enters the guest again.
+ *
+ * A kick is a signal whose handler sets the thread's
+ * vmw86_run.immediate_exit, so VMW86_RUN returns EINTR whether the signal
+ * lands before the ioctl or inside it (the KVM "kick" that kvmtool and
+ * QEMU use), plus an eventfd write for a vCPU that waits out a HLT in user
+ * space (no in-kernel APIC: then HLT exits). Stopping the VM is a kick of
+ * every vCPU and of the device thread, which joins the vCPU threads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,63 +32,183 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 
 #include "vmw86-run.h"
 
-#define KICK_SIGNAL	SIGALRM
+#define KICK_SIGNAL	SIGUSR1
+#define RFLAGS_IF	0x200
 
-static struct vmw86_run *kick_run;
-static timer_t kick_timer;
-static u64 kick_armed_ns = UINT64_MAX;
+static pthread_mutex_t platform_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct vm *platform_vm;		/* for the device hooks below */
+static __thread struct vmw86_run *this_run;	/* the kick handler's target */
+
+void platform__lock(void)
+{
+	pthread_mutex_lock(&platform_mutex);
+}
+
+void platform__unlock(void)
+{
+	pthread_mutex_unlock(&platform_mutex);
+}
+
+static bool vm_done(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->done, __ATOMIC_ACQUIRE);
+}
 
 static void kick_handler(int sig)
 {
 	(void)sig;
-	if (kick_run)
-		kick_run->immediate_exit = 1;
+	if (this_run)
+		this_run->immediate_exit = 1;
 }
 
-static void kick_init(struct vm *vm)
+static void eventfd_signal(int fd)
 {
-	struct sigevent sev = {
-		.sigev_notify = SIGEV_SIGNAL, .sigev_signo = KICK_SIGNAL,
-	};
-	struct sigaction sa = { .sa_handler = kick_handler };
+	u64 one = 1;
+	ssize_t n;
 
-	kick_run = vm->run;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
-		die(EXIT_VMERROR, "sigaction(SIGALRM): %s", strerror(errno));
-	if (timer_create(CLOCK_MONOTONIC, &sev, &kick_timer) < 0)
-		die(EXIT_VMERROR, "timer_create: %s", strerror(errno));
+	do {
+		n = write(fd, &one, sizeof(one));
+	} while (n < 0 && errno == EINTR);
 }
 
-/* Makes sure the vCPU leaves the guest by @when (CLOCK_MONOTONIC ns). */
-static void kick_at(u64 when)
+static void eventfd_drain(int fd)
+{
+	u64 v;
+
+	while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+}
+
+/* Makes @vcpu's thread leave the guest (or its HLT) and look again. */
+void vcpu__kick(struct vcpu *vcpu)
+{
+	eventfd_signal(vcpu->wake_fd);
+	if (vcpu->thread)
+		pthread_kill(vcpu->thread, KICK_SIGNAL);
+}
+
+void vm__pic_changed(void)
+{
+	if (pic__pending_vector() >= 0)
+		vcpu__kick(&platform_vm->vcpus[0]);
+}
+
+void vm__wake_events(void)
+{
+	eventfd_signal(platform_vm->event_fd);
+}
+
+void vm__timer_changed(void)
 {
 	struct itimerspec its = { 0 };
+	u64 when = pit__next_event();
 
-	if (when == kick_armed_ns)
-		return;
-	kick_armed_ns = when;
 	if (when != UINT64_MAX) {
+		/* 0 would disarm; any time in the past fires at once. */
+		if (!when)
+			when = 1;
 		its.it_value.tv_sec = when / 1000000000ULL;
 		its.it_value.tv_nsec = when % 1000000000ULL;
 	}
-	timer_settime(kick_timer, TIMER_ABSTIME, &its, NULL);
+	timerfd_settime(platform_vm->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-static void vm__set_cpuid(struct vm *vm)
+void vm__stop(struct vm *vm, int status, const char *why)
+{
+	int expected = 0;
+	unsigned int i;
+
+	if (!__atomic_compare_exchange_n(&vm->done, &expected, 1, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	vm->exit_status = status;
+	pr_debug("stopping: %s", why);
+	for (i = 0; i < vm->cpus; i++)
+		vcpu__kick(&vm->vcpus[i]);
+	eventfd_signal(vm->event_fd);
+}
+
+/*
+ * Topology as --cpus asks: one package of @cpus cores, one thread each,
+ * APIC ID = vCPU id. @shift is the width of the core field of the APIC ID.
+ */
+static void cpuid_topology(struct vmw86_cpuid_entry *e, unsigned int id,
+			   unsigned int cpus, unsigned int shift)
+{
+	switch (e->function) {
+	case 1:
+		/* EBX[23:16]: addressable logical processor IDs (SDM vol. 2A,
+		 * CPUID leaf 1; APM vol. 3, E.3.2); EDX bit 28 (HTT) says the
+		 * field is valid. */
+		e->ebx = (e->ebx & 0x0000ffff) | id << 24 |
+			 (cpus > 1 ? (1u << shift) << 16 : 0);
+		if (cpus > 1)
+			e->edx |= 1u << 28;
+		else
+			e->edx &= ~(1u << 28);
+		break;
+	case 4:
+		/* EAX[31:26]: cores per package - 1; [25:14]: threads sharing
+		 * this cache - 1 (SDM vol. 2A, leaf 4). Reserved on AMD. */
+		if (e->eax & 0x1f)
+			e->eax = (e->eax & 0x3fff) |
+				 ((1u << shift) - 1) << 26 |
+				 (((e->eax >> 5 & 7) >= 3 ? (1u << shift) - 1 : 0) << 14);
+		break;
+	case 0xb:
+		/* Extended topology (SDM vol. 2A, leaf 0BH): SMT, then core. */
+		e->edx = id;
+		if (e->index == 0) {
+			e->eax = 0;
+			e->ebx = 1;
+			e->ecx = 1u << 8 | 0;
+		} else if (e->index == 1) {
+			e->eax = shift;
+			e->ebx = cpus;
+			e->ecx = 2u << 8 | 1;
+		} else {
+			e->eax = 0;
+			e->ebx = 0;
+			e->ecx = e->index & 0xff;
+		}
+		break;
+	case 0x80000001:
+		/* ECX bit 1 CmpLegacy: HTT counts cores (APM vol. 3, E.4.2). */
+		if (cpus > 1)
+			e->ecx |= 1u << 1;
+		else
+			e->ecx &= ~(1u << 1);
+		break;
+	case 0x80000008:
+		/* ECX: NC = cores - 1, ApicIdSize (APM vol. 3, E.4.7). */
+		e->ecx = (e->ecx & ~0xf0ffu) | shift << 12 | (cpus - 1);
+		break;
+	}
+}
+
+static void vm__set_cpuid(struct vm *vm, struct vcpu *vcpu)
 {
 	size_t sz = sizeof(struct vmw86_cpuid) +
 		    VMW86_MAX_CPUID_ENTRIES * sizeof(struct vmw86_cpuid_entry);
 	struct vmw86_cpuid *cpuid = calloc(1, sz);
+	/* Not APIC, MCE, MCA, MTRR: vmw86 does not keep their MSRs. */
+	u32 edx_hide = (1u << 7) | (1u << 14) | (1u << 12);
+	unsigned int shift = 0;
 	u32 i;
 
 	if (!cpuid)
 		die(EXIT_VMERROR, "out of memory for the CPUID table");
+	while ((1u << shift) < vm->cpus)
+		shift++;
+	if (!vm->has_lapic)
+		edx_hide |= 1u << 9;
 	cpuid->nent = VMW86_MAX_CPUID_ENTRIES;
 	if (ioctl(vm->dev_fd, VMW86_GET_SUPPORTED_CPUID, cpuid) < 0)
 		die(EXIT_VMERROR, "VMW86_GET_SUPPORTED_CPUID: %s", strerror(errno));
@@ -83,23 +217,30 @@ static void vm__set_cpuid(struct vm *vm)
 
 		switch (e->function) {
 		case 1:
+			e->edx &= ~edx_hide;
 			/*
-			 * No local APIC on this platform (the PIC and PIT do
-			 * the work), and no MCE/MCA or MTRR: their MSRs are
-			 * not kept by vmw86, a guest RDMSR would get #GP.
+			 * With the in-kernel APIC the APIC bit is ours to
+			 * set. x2APIC (ECX 21) and TSC-deadline (ECX 24) stay
+			 * as VMW86_GET_SUPPORTED_CPUID offers them; without
+			 * the APIC there is neither.
 			 */
-			e->edx &= ~((1u << 9) | (1u << 7) | (1u << 14) | (1u << 12));
-			e->ebx &= 0x00ffffff;	/* initial APIC id 0 */
+			if (vm->has_lapic)
+				e->edx |= 1u << 9;
+			else
+				e->ecx &= ~((1u << 21) | (1u << 24));
 			break;
 		case 0x80000001:
 			/* AMD mirrors APIC, MCE, MCA and MTRR here. */
-			e->edx &= ~((1u << 9) | (1u << 7) | (1u << 14) | (1u << 12));
+			e->edx &= ~edx_hide;
+			if (vm->has_lapic)
+				e->edx |= 1u << 9;
 			break;
 		}
+		cpuid_topology(e, vcpu->id, vm->cpus, shift);
 	}
-	if (ioctl(vm->vcpu_fd, VMW86_SET_CPUID, cpuid) < 0)
-		die(EXIT_VMERROR, "VMW86_SET_CPUID (%u entries): %s",
-		    cpuid->nent, strerror(errno));
+	if (ioctl(vcpu->fd, VMW86_SET_CPUID, cpuid) < 0)
+		die(EXIT_VMERROR, "vCPU %u: VMW86_SET_CPUID (%u entries): %s",
+		    vcpu->id, cpuid->nent, strerror(errno));
 	free(cpuid);
 }
 
@@ -116,9 +257,28 @@ static void vm__set_slot(struct vm *vm, u32 slot, u64 gpa, u64 size, u8 *hva)
 		    (unsigned long long)size / MiB, strerror(errno));
 }
 
+static void vm__create_vcpu(struct vm *vm, struct vcpu *vcpu, unsigned int id)
+{
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, VMW86_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		die(EXIT_VMERROR, "VMW86_CREATE_VCPU %u: %s", id, strerror(errno));
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED)
+		die(EXIT_VMERROR, "vCPU %u: mmap of the run structure: %s", id,
+		    strerror(errno));
+	vcpu->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vcpu->wake_fd < 0)
+		die(EXIT_VMERROR, "eventfd: %s", strerror(errno));
+	vm__set_cpuid(vm, vcpu);
+}
+
 void vm__init(struct vm *vm, const struct options *opt)
 {
 	int max_vcpus, phys_bits, mmap_size;
+	unsigned int i;
 	u64 top;
 
 	vm->dev_fd = open("/dev/vmw86", O_RDWR | O_CLOEXEC);
@@ -132,8 +292,14 @@ void vm__init(struct vm *vm, const struct options *opt)
 	if (max_vcpus > 0 && opt->cpus > (unsigned int)max_vcpus)
 		die(EXIT_BADINPUT, "--cpus %u: vmw86 runs at most %d vCPUs per VM",
 		    opt->cpus, max_vcpus);
-	if (opt->cpus > 1)
-		die(EXIT_BADINPUT, "--cpus %u: more than one vCPU is not supported yet (no local APIC/SMP boot)",
+	/* The MADT's APIC IDs and processor UIDs are one byte each. */
+	if (opt->cpus > 255)
+		die(EXIT_BADINPUT, "--cpus %u: at most 255 vCPUs fit the xAPIC platform",
+		    opt->cpus);
+	vm->has_lapic = ioctl(vm->dev_fd, VMW86_CHECK_EXTENSION, VMW86_CAP_LAPIC) > 0;
+	/* Without local APICs there are no IPIs, so no way to start an AP. */
+	if (opt->cpus > 1 && !vm->has_lapic)
+		die(EXIT_BADINPUT, "--cpus %u: more than one vCPU needs vmw86's local APIC (VMW86_CAP_LAPIC), which this module does not have",
 		    opt->cpus);
 
 	phys_bits = ioctl(vm->dev_fd, VMW86_CHECK_EXTENSION, VMW86_CAP_GUEST_PHYS_BITS);
@@ -164,19 +330,25 @@ void vm__init(struct vm *vm, const struct options *opt)
 		vm__set_slot(vm, 1, HIGH_RAM_START, vm->ram_size - LOW_RAM_END,
 			     vm->ram + LOW_RAM_END);
 	}
+	/* The APICs must exist before the first vCPU (api: VMW86_CREATE_LAPIC). */
+	if (vm->has_lapic && ioctl(vm->vm_fd, VMW86_CREATE_LAPIC, 0) < 0)
+		die(EXIT_VMERROR, "VMW86_CREATE_LAPIC: %s", strerror(errno));
 
-	vm->vcpu_fd = ioctl(vm->vm_fd, VMW86_CREATE_VCPU, 0);
-	if (vm->vcpu_fd < 0)
-		die(EXIT_VMERROR, "VMW86_CREATE_VCPU 0: %s", strerror(errno));
 	mmap_size = ioctl(vm->dev_fd, VMW86_GET_VCPU_MMAP_SIZE, 0);
 	if (mmap_size <= 0)
 		die(EXIT_VMERROR, "VMW86_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 	vm->run_size = mmap_size;
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED)
-		die(EXIT_VMERROR, "mmap of the vCPU run structure: %s", strerror(errno));
-	vm__set_cpuid(vm);
+	vm->vcpus = calloc(vm->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		die(EXIT_VMERROR, "out of memory for %u vCPUs", vm->cpus);
+	for (i = 0; i < vm->cpus; i++)
+		vm__create_vcpu(vm, &vm->vcpus[i], i);
+
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->event_fd < 0 || vm->timer_fd < 0)
+		die(EXIT_VMERROR, "eventfd/timerfd: %s", strerror(errno));
+	platform_vm = vm;
 
 	pic__init();
 	pit__init();
@@ -185,185 +357,188 @@ void vm__init(struct vm *vm, const struct options *opt)
 	i8042__init();
 	debugport__init();
 	acpi_pm__init();
-	kick_init(vm);
+	ioapic__init(vm);
+	pr_debug("%u vCPU%s, local APIC %s", vm->cpus, vm->cpus > 1 ? "s" : "",
+		 vm->has_lapic ? "in vmw86 (HLT sleeps in the kernel)" :
+		 "absent (older module: HLT exits, PIC only)");
 }
 
-void vm__stop(struct vm *vm, int status, const char *why)
+static void vcpu__diagnose(struct vcpu *vcpu, const char *what)
 {
-	if (vm->done)
-		return;
-	vm->done = true;
-	vm->exit_status = status;
-	pr_debug("stopping: %s", why);
-}
-
-static void vm__diagnose(struct vm *vm, const char *what)
-{
-	struct vmw86_regs *r = &vm->run->regs;
+	struct vmw86_regs *r = &vcpu->run->regs;
 
 	fflush(stdout);
-	fprintf(stderr, "vmw86-run: %s at RIP 0x%llx (RSP 0x%llx, RFLAGS 0x%llx)\n",
-		what, (unsigned long long)r->rip, (unsigned long long)r->rsp,
-		(unsigned long long)r->rflags);
+	fprintf(stderr, "vmw86-run: vCPU %u: %s at RIP 0x%llx (RSP 0x%llx, RFLAGS 0x%llx)\n",
+		vcpu->id, what, (unsigned long long)r->rip,
+		(unsigned long long)r->rsp, (unsigned long long)r->rflags);
 }
 
-static void vm__handle_io(struct vm *vm)
+static void vcpu__handle_io(struct vcpu *vcpu)
 {
-	struct vmw86_run *run = vm->run;
+	struct vmw86_run *run = vcpu->run;
 	u8 *data = (u8 *)run + run->io.data_offset;
 	bool is_write = run->io.direction == VMW86_EXIT_IO_OUT;
 	u32 i;
 
+	platform__lock();
 	for (i = 0; i < run->io.count; i++)
-		ioport__access(vm, run->io.port, data + i * run->io.size,
+		ioport__access(vcpu->vm, run->io.port, data + i * run->io.size,
 			       run->io.size, is_write);
-}
-
-/* Keys the user typed go to the UART; Ctrl-A x stops the guest. */
-static void vm__poll_input(struct vm *vm)
-{
-	if (serial__poll() < 0)
-		vm__stop(vm, EXIT_POWEROFF, "the user left (Ctrl-A x)");
+	platform__unlock();
 }
 
 /*
- * HLT: sleep until the next timer event or a key on standard input,
- * whichever comes first (or stop, when nothing can ever wake the guest).
+ * HLT, without the in-kernel APIC (only then does it exit): wait until
+ * the PIC has an interrupt, the VM stops, or anything kicks us. Return an
+ * exit status when the guest can never run again, else -1.
  */
-static int vm__halt(struct vm *vm)
+static int vcpu__halt(struct vcpu *vcpu)
 {
-	struct pollfd pfd = { .fd = serial__input_fd(), .events = POLLIN };
-	struct timespec ts, *timeout = NULL;
-	u64 next, now;
+	struct vm *vm = vcpu->vm;
+	struct pollfd pfd = { .fd = vcpu->wake_fd, .events = POLLIN };
+	bool pending, stuck;
 
-	if (!(vm->run->regs.rflags & 0x200)) {
+	if (!(vcpu->run->regs.rflags & RFLAGS_IF)) {
 		pr_info("guest halted with interrupts disabled: stopped for good");
 		return EXIT_POWEROFF;
 	}
-	if (pic__pending_vector() >= 0)
-		return -1;
-	next = pit__next_event();
-	if (next == UINT64_MAX && pfd.fd < 0) {
-		pr_info("guest halted with no timer armed and no device to wake it");
-		return EXIT_POWEROFF;
+	for (;;) {
+		platform__lock();
+		pending = pic__pending_vector() >= 0;
+		stuck = pit__next_event() == UINT64_MAX && serial__input_fd() < 0;
+		platform__unlock();
+		if (pending || vm_done(vm))
+			return -1;
+		if (stuck) {
+			pr_info("guest halted with no timer armed and no device to wake it");
+			return EXIT_POWEROFF;
+		}
+		poll(&pfd, 1, -1);
+		eventfd_drain(vcpu->wake_fd);
+		/* Whatever kicked us is looked at now, not by an EINTR later. */
+		vcpu->run->immediate_exit = 0;
 	}
-	if (next != UINT64_MAX) {
-		now = now_ns();
-		next = next > now ? next - now : 0;
-		ts.tv_sec = next / 1000000000ULL;
-		ts.tv_nsec = next % 1000000000ULL;
-		timeout = &ts;
-	}
-	/* A negative fd is ignored by ppoll: then it is a plain sleep. */
-	if (ppoll(&pfd, 1, timeout, NULL) > 0)
-		vm__poll_input(vm);
-	return -1;
 }
 
-/* Delivers the PIC's interrupt, or asks vmw86 to say when it can. */
-static void vm__inject(struct vm *vm)
+/*
+ * Delivers the PIC's interrupt to vCPU 0.
+ *
+ * Without APICs: when the guest can take it, else ask vmw86 for the
+ * interrupt window (api.rst, VMW86_INTERRUPT).
+ *
+ * With them the 8259's output is LINT0, which the guest may have masked,
+ * and vmw86 then refuses the vector with EBUSY, as it does while an earlier
+ * one is queued. The window cannot help there (it opens with the guest's
+ * RFLAGS.IF, whatever LINT0 says, so asking for it would stop the guest in
+ * a loop of window exits): the vector is queued whenever vmw86 takes it,
+ * and otherwise tried again after the next exit or kick. vmw86 injects a
+ * queued vector as soon as the guest can take it.
+ */
+static void vcpu__inject_pic(struct vcpu *vcpu)
 {
-	struct vmw86_run *run = vm->run;
+	struct vmw86_run *run = vcpu->run;
 	struct vmw86_interrupt irq = { 0 };
-	int vec = pic__pending_vector();
+	bool lapic = vcpu->vm->has_lapic;
+	int vec;
 
-	if (vec < 0) {
-		run->request_interrupt_window = 0;
-		return;
-	}
+	platform__lock();
+	run->request_interrupt_window = 0;
+	vec = pic__pending_vector();
+	if (vec < 0)
+		goto out;
 	if (vec < 32) {
 		/* An unprogrammed PIC's vectors are exceptions: drop it. */
 		pr_debug("PIC vector %d below 32 dropped", vec);
 		pic__ack();
-		return;
+		goto out;
 	}
-	if (!run->ready_for_interrupt_injection) {
+	if (!lapic && !run->ready_for_interrupt_injection) {
 		run->request_interrupt_window = 1;
-		return;
+		goto out;
 	}
 	irq.vector = vec;
-	if (ioctl(vm->vcpu_fd, VMW86_INTERRUPT, &irq) < 0) {
-		if (errno == EBUSY) {
-			run->request_interrupt_window = 1;
-			return;
-		}
-		die(EXIT_VMERROR, "VMW86_INTERRUPT vector %d: %s", vec, strerror(errno));
+	if (ioctl(vcpu->fd, VMW86_INTERRUPT, &irq) < 0) {
+		if (errno != EBUSY)
+			die(EXIT_VMERROR, "VMW86_INTERRUPT vector %d: %s", vec,
+			    strerror(errno));
+		run->request_interrupt_window = !lapic;
+		goto out;
 	}
 	pic__ack();
-	run->request_interrupt_window = pic__pending_vector() >= 0;
+	run->request_interrupt_window = !lapic && pic__pending_vector() >= 0;
+out:
+	platform__unlock();
 }
 
-int vm__run(struct vm *vm)
+/* Runs one vCPU until the VM stops; returns an exit status, or -1. */
+static int vcpu__loop(struct vcpu *vcpu)
 {
-	struct vmw86_run *run = vm->run;
-	unsigned long long exits = 0;
-	char buf[160];
+	struct vm *vm = vcpu->vm;
+	struct vmw86_run *run = vcpu->run;
+	char buf[200];
 	int rc;
 
 	/* Before the first entry, nothing can be injected yet. */
 	run->ready_for_interrupt_injection = 0;
 	for (;;) {
-		u64 now = now_ns();
+		if (vm_done(vm))
+			return -1;
+		if (vcpu->id == 0)
+			vcpu__inject_pic(vcpu);
 
-		pit__tick(now);
-		vm__inject(vm);
-		kick_at(pit__next_event());
-
-		rc = ioctl(vm->vcpu_fd, VMW86_RUN, 0);
+		rc = ioctl(vcpu->fd, VMW86_RUN, 0);
 		run->immediate_exit = 0;
-		exits++;
 		if (rc < 0 && errno != EINTR && errno != EAGAIN) {
-			if (errno == EFAULT && run->exit_reason == VMW86_EXIT_MEMORY_FAULT) {
+			if (errno == EFAULT && run->exit_reason == VMW86_EXIT_MEMORY_FAULT)
 				snprintf(buf, sizeof(buf), "guest memory fault at GPA 0x%llx",
 					 (unsigned long long)run->memory_fault.gpa);
-				vm__diagnose(vm, buf);
-			} else {
+			else
 				snprintf(buf, sizeof(buf), "VMW86_RUN failed: %s (exit reason %u)",
 					 strerror(errno), run->exit_reason);
-				vm__diagnose(vm, buf);
-			}
+			vcpu__diagnose(vcpu, buf);
 			return EXIT_VMERROR;
 		}
-		if (rc < 0) {
-			/* The kick timer or a signal: a moment to look at input. */
-			vm__poll_input(vm);
-			if (vm->done)
-				return vm->exit_status;
-			continue;
-		}
+		if (rc < 0)
+			continue;	/* a kick: look at the PIC and at done */
 
 		switch (run->exit_reason) {
 		case VMW86_EXIT_IO:
-			vm__handle_io(vm);
+			vcpu__handle_io(vcpu);
 			break;
 		case VMW86_EXIT_MMIO:
-			if (mmio__handle(vm))
+			if (mmio__handle(vcpu))
 				return EXIT_VMERROR;
 			break;
 		case VMW86_EXIT_HLT:
-			rc = vm__halt(vm);
-			if (rc >= 0) {
-				fflush(stdout);
+			rc = vcpu__halt(vcpu);
+			if (rc >= 0)
 				return rc;
-			}
 			break;
 		case VMW86_EXIT_IRQ_WINDOW_OPEN:
 		case VMW86_EXIT_INTR:
 			break;
 		case VMW86_EXIT_SHUTDOWN:
-			vm__diagnose(vm, "guest triple fault (shutdown; a guest with reboot=t reboots this way)");
+			/*
+			 * vmw86 resets the vCPU before this exit reaches us
+			 * (api.rst), so RIP is the reset vector's; the last
+			 * exit before the fault says where the guest was.
+			 */
+			fflush(stdout);
+			fprintf(stderr, "vmw86-run: vCPU %u: guest triple fault (VMW86_EXIT_SHUTDOWN), RIP 0x%llx after vmw86's reset; previous exit %u at RIP 0x%llx\n",
+				vcpu->id, (unsigned long long)run->regs.rip,
+				vcpu->last_exit, (unsigned long long)vcpu->last_rip);
 			return EXIT_TRIPLE;
 		case VMW86_EXIT_FAIL_ENTRY:
 			snprintf(buf, sizeof(buf), "VMRUN refused the guest state (fail entry, hardware exit reason 0x%llx)",
 				 (unsigned long long)run->fail_entry.hardware_exit_reason);
-			vm__diagnose(vm, buf);
+			vcpu__diagnose(vcpu, buf);
 			return EXIT_VMERROR;
 		case VMW86_EXIT_INTERNAL_ERROR:
 			snprintf(buf, sizeof(buf), "vmw86 internal error, suberror %u, data[0] 0x%llx",
 				 run->internal.suberror,
 				 (unsigned long long)(run->internal.ndata ?
 						      run->internal.data[0] : 0));
-			vm__diagnose(vm, buf);
+			vcpu__diagnose(vcpu, buf);
 			return EXIT_VMERROR;
 		case VMW86_EXIT_VMMCALL:
 			pr_debug("VMMCALL rax=0x%llx ignored",
@@ -372,13 +547,101 @@ int vm__run(struct vm *vm)
 		default:
 			snprintf(buf, sizeof(buf), "unexpected exit reason %u",
 				 run->exit_reason);
-			vm__diagnose(vm, buf);
+			vcpu__diagnose(vcpu, buf);
 			return EXIT_VMERROR;
 		}
-		if (vm->done) {
-			fflush(stdout);
-			pr_debug("%llu exits", exits);
-			return vm->exit_status;
+		vcpu->last_exit = run->exit_reason;
+		vcpu->last_rip = run->regs.rip;
+	}
+}
+
+static void *vcpu__thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	sigset_t set;
+	int status;
+
+	this_run = vcpu->run;
+	/* A kick sent before this point left immediate_exit set: fine. */
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	status = vcpu__loop(vcpu);
+	if (status >= 0)
+		vm__stop(vcpu->vm, status, "a vCPU ended the VM");
+	return NULL;
+}
+
+/* The device thread: the PIT's timer and the UART's input. */
+static void vm__events(struct vm *vm)
+{
+	struct pollfd pfd[3];
+	int n;
+
+	while (!vm_done(vm)) {
+		pfd[0] = (struct pollfd){ .fd = vm->timer_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = vm->event_fd, .events = POLLIN };
+		platform__lock();
+		pfd[2] = (struct pollfd){ .fd = serial__input_fd(), .events = POLLIN };
+		platform__unlock();
+		n = ppoll(pfd, 3, NULL, NULL);
+		if (n < 0)
+			continue;
+		if (pfd[1].revents)
+			eventfd_drain(vm->event_fd);
+		if (pfd[0].revents) {
+			u64 expirations;
+
+			while (read(vm->timer_fd, &expirations, sizeof(expirations)) < 0 &&
+			       errno == EINTR)
+				;
+			platform__lock();
+			pit__tick(now_ns());
+			vm__timer_changed();
+			platform__unlock();
+		}
+		if (pfd[2].revents) {
+			platform__lock();
+			n = serial__poll();
+			platform__unlock();
+			/* Keys the user typed went to the UART; Ctrl-A x leaves. */
+			if (n < 0)
+				vm__stop(vm, EXIT_POWEROFF, "the user left (Ctrl-A x)");
 		}
 	}
+}
+
+int vm__run(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	sigset_t set, old;
+	unsigned int i;
+	int err;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
+		die(EXIT_VMERROR, "sigaction: %s", strerror(errno));
+	/*
+	 * The kick is for vCPU threads: they unblock it; this thread (and
+	 * so the mask they inherit) blocks it.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (i = 0; i < vm->cpus; i++) {
+		err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu__thread,
+				     &vm->vcpus[i]);
+		if (err)
+			die(EXIT_VMERROR, "vCPU %u: pthread_create: %s", i, strerror(err));
+	}
+	platform__lock();
+	vm__timer_changed();
+	platform__unlock();
+
+	vm__events(vm);
+
+	for (i = 0; i < vm->cpus; i++)
+		pthread_join(vm->vcpus[i].thread, NULL);
+	fflush(stdout);
+	return vm->exit_status;
 }

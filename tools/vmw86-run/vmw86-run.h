@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <linux/vmw86.h>
 
 typedef __u8 u8;
@@ -57,19 +58,39 @@ struct options {
 	int verbose;
 };
 
+struct vm;
+
+/*
+ * One vCPU and its thread. Only that thread touches @run and calls vCPU
+ * ioctls on @fd (vmw86 serialises them per vCPU anyway); other threads
+ * reach it through vcpu__kick().
+ */
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct vmw86_run *run;
+	pthread_t thread;
+	int wake_fd;		/* eventfd: ends a HLT waited out in user space */
+	u64 last_rip;		/* RIP and exit reason of the previous exit, */
+	u32 last_exit;		/* for the one-line diagnoses */
+};
+
 struct vm {
 	int dev_fd;
 	int vm_fd;
-	int vcpu_fd;
-	struct vmw86_run *run;
 	size_t run_size;
 	u8 *ram;		/* the whole guest RAM, one host mapping */
 	u64 ram_size;
 	unsigned int cpus;
+	struct vcpu *vcpus;	/* @cpus of them; vCPU 0 is the BSP */
+	bool has_lapic;		/* VMW86_CREATE_LAPIC done: APICs in the kernel */
 	u64 start_ns;		/* CLOCK_MONOTONIC at launch */
 	bool boot_time;
-	bool done;		/* a device ended the VM */
+	int done;		/* set once, atomically, by vm__stop() */
 	int exit_status;
+	int event_fd;		/* eventfd: wakes the device thread */
+	int timer_fd;		/* timerfd: the PIT's next event */
 };
 
 /* The image, checked and read before any VM exists (boot.c). */
@@ -100,10 +121,28 @@ void boot__setup(struct vm *vm, struct boot_image *img);
 /* acpi.c: the platform description */
 u64 acpi__setup(struct vm *vm, u8 *boot_params);
 
-/* vm.c */
+/*
+ * vm.c: the VM, its vCPU threads and the device thread.
+ *
+ * Locking: one platform lock serialises all device state. vCPU threads
+ * take it around each port or MMIO access they dispatch and around the
+ * PIC check before entering the guest; the device thread takes it around
+ * the PIT's tick and the UART's input. Device callbacks therefore run with
+ * it held and may call irq__raise(), vm__stop(), vm__timer_changed() and
+ * vm__wake_events(), none of which takes it again.
+ */
 void vm__init(struct vm *vm, const struct options *opt);
 int vm__run(struct vm *vm);
 void vm__stop(struct vm *vm, int status, const char *why);
+void platform__lock(void);
+void platform__unlock(void);
+void vcpu__kick(struct vcpu *vcpu);
+void vm__pic_changed(void);	/* the PIC may have an interrupt for vCPU 0 */
+void vm__timer_changed(void);	/* the PIT's next event moved */
+void vm__wake_events(void);	/* the device thread should look again */
+
+/* irq.c: ISA IRQ lines to the 8259 and the IOAPIC (platform lock held) */
+void irq__raise(int irq);	/* an edge on ISA IRQ @irq */
 
 /* ioport.c: port dispatch */
 typedef void (*ioport_fn)(struct vm *vm, u16 port, u8 *data, int size,
@@ -113,8 +152,13 @@ void ioport__register(u16 base, u16 count, ioport_fn fn, void *opaque,
 void ioport__access(struct vm *vm, u16 port, u8 *data, int size,
 		    bool is_write);
 
-/* mmio.c: MMIO outside any device */
-int mmio__handle(struct vm *vm);
+/* mmio.c: decodes MMIO instructions, dispatches to the IOAPIC or nowhere */
+int mmio__handle(struct vcpu *vcpu);
+
+/* hw/ioapic.c */
+void ioapic__init(struct vm *vm);
+void ioapic__raise(unsigned int pin);
+bool ioapic__mmio(u64 gpa, u32 *val, int size, bool is_write);
 
 /* hw/pic.c: the 8259 pair */
 void pic__init(void);

@@ -38,7 +38,7 @@ static void i8042_queue(struct i8042 *k, u8 v, u8 flags)
 	k->out = v;
 	k->status = (k->status & ~(STR_AUX | STR_TIMEOUT)) | STR_OBF | flags;
 	if ((flags & STR_AUX) ? (k->ctr & CTR_AUXINT) : (k->ctr & CTR_KBDINT))
-		pic__raise(flags & STR_AUX ? 12 : 1);
+		irq__raise(flags & STR_AUX ? 12 : 1);
 }
 
 static void i8042_reset(struct vm *vm)

@@ -5,7 +5,9 @@
  * ticked: each is computed from CLOCK_MONOTONIC at 1.193182 MHz since it
  * was loaded, so a guest reading channel 2 (Linux's TSC calibration) sees
  * real time. Channel 0 drives IRQ 0 through the PIC: modes 2 and 3 are
- * periodic, modes 0, 1, 4 and 5 fire once at terminal count.
+ * periodic, modes 0, 1, 4 and 5 fire once at terminal count. The device
+ * thread (vm.c) sleeps on a timerfd until pit__next_event() and then calls
+ * pit__tick(); both run with the platform lock held.
  */
 #include "../vmw86-run.h"
 
@@ -109,7 +111,7 @@ void pit__tick(u64 now)
 
 	if (c->next_irq_ns > now)
 		return;
-	pic__raise(0);
+	irq__raise(0);
 	if (c->mode == 2 || c->mode == 3) {
 		/* Periodic: the next edge; ticks missed while away merge. */
 		period = ticks_to_ns(c->reload);
@@ -244,12 +246,14 @@ static void pit_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 			pit_control(data[0], now);
 		else
 			data[0] = 0xff;
-		return;
-	}
-	if (is_write)
+	} else if (is_write) {
 		pit_write_count(&ch[port - 0x40], data[0], now);
-	else
+	} else {
 		data[0] = pit_read_count(&ch[port - 0x40], now);
+	}
+	/* Channel 0's next event may have moved: the device thread's timer. */
+	if (is_write)
+		vm__timer_changed();
 }
 
 static void port61_io(struct vm *vm, u16 port, u8 *data, int size,

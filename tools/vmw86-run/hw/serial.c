@@ -3,10 +3,10 @@
  * COM1, a 16550A UART at 0x3f8 on IRQ 4, over the launcher's standard input
  * and output. Transmit goes to standard output at once, so the transmitter
  * is always empty (LSR THRE | TEMT). Receive takes what standard input has
- * (serial__poll(), called by the run loop when it wakes) into a buffer the
- * guest drains through RBR, with the received-data interrupt. Enough of the
- * modem control loopback and the FIFO control for Linux's 8250 autoconfig
- * to see a 16550A.
+ * (serial__poll(), called by the device thread when stdin is readable)
+ * into a buffer the guest drains through RBR, with the received-data
+ * interrupt. Enough of the modem control loopback and the FIFO control
+ * for Linux's 8250 autoconfig to see a 16550A.
  *
  * A terminal on standard input is put in raw mode, so that every key goes
  * to the guest, and restored on every way out. Ctrl-A x leaves the guest
@@ -73,7 +73,7 @@ static void uart_update_irq(struct uart *u)
 		    !(u->mcr & MCR_LOOP);
 
 	if (line && !u->irq_line)
-		pic__raise(UART_IRQ);
+		irq__raise(UART_IRQ);
 	u->irq_line = line;
 }
 
@@ -143,7 +143,9 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 		} else if (u->rx_count) {
 			v = u->rx[u->rx_head];
 			u->rx_head = (u->rx_head + 1) % RX_SIZE;
-			u->rx_count--;
+			/* A full buffer stopped the device thread reading. */
+			if (u->rx_count-- == RX_SIZE)
+				vm__wake_events();
 		} else {
 			v = 0;
 		}
