@@ -14,7 +14,7 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/vmw86-guest.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys"
 cp "$bb" "$root/bin/busybox"
-for a in sh mount cat cut dd echo grep head printf sed uname poweroff; do
+for a in sh mount cat cut dd dmesg echo grep head nproc printf sed uname poweroff reboot; do
 	ln -s busybox "$root/bin/$a"
 done
 install -m 0755 "$init" "$root/init"

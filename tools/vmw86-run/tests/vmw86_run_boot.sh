@@ -5,9 +5,16 @@
 # - every kind of bad input exits 1 with its one-line message, before any
 #   VM is made;
 # - Debian's own kernel (/boot/vmlinuz-$(uname -r), packed by the harness)
-#   boots under vmw86 with the small guest initramfs (guest-init): it prints
-#   its version banner on the serial console, reaches /init, and powers off
-#   with exit status 0; --boot-time reports the time to guest user space.
+#   boots under vmw86 with the small guest initramfs (guest-init), with no
+#   options but its console: it prints its version banner on the serial
+#   console, reaches /init, and its "poweroff -f" ends vmw86-run with exit
+#   status 0 through ACPI S5; --boot-time reports the time to guest user
+#   space; its kernel log has no warning and it sees the vCPUs asked for;
+# - the guest's "reboot -f" ends vmw86-run with status 2 through the ACPI
+#   reset register; with reboot=t (Linux's triple-fault reboot, a
+#   deliberate triple fault) with status 3 and a one-line diagnosis;
+# - with --cpus 2 the guest runs on two vCPUs (skipped while the module
+#   has no local APIC: then --cpus 2 must be refused, saying so).
 # The guest's console is copied here with a "# guest| " prefix.
 
 V=${VMW86_RUN:-/bin/vmw86-run}
@@ -35,7 +42,7 @@ bad() {
 }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..30"
 
 if [ ! -x "$V" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $KERNEL or $GUEST"
@@ -65,18 +72,29 @@ bad "memory 0" "--memory 0" --kernel "$KERNEL" --memory 0
 bad "memory not a number" "not a size" --kernel "$KERNEL" --memory lots
 bad "memory beyond the host" "more than the host has|cannot map" --kernel "$KERNEL" --memory 64T
 bad "cpus 0" "--cpus 0" --kernel "$KERNEL" --cpus 0
-bad "cpus 2: not yet" "not supported yet" --kernel "$KERNEL" --cpus 2
+bad "cpus not a number" "--cpus 'two': not a CPU count" --kernel "$KERNEL" --cpus two
 bad "cpus beyond VMW86_CAP_MAX_VCPUS" "at most [0-9]+ vCPUs" --kernel "$KERNEL" --cpus 1000
 
-# The boot. No "quiet": the banner is a KERN_NOTICE line.
-start=$(cut -d' ' -f1 /proc/uptime)
-timeout 300 "$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M --boot-time \
-	--cmdline "console=ttyS0 panic=-1" >"$T/console" 2>"$T/err" </dev/null
-rc=$?
-end=$(cut -d' ' -f1 /proc/uptime)
-tr -d '\r' <"$T/console" | sed 's/^/# guest| /'
-sed 's/^/# stderr| /' "$T/err"
-echo "# vmw86-run exit status $rc after $start..$end s of test machine uptime"
+# boot NAME CPUS CMDLINE: boots the guest; its console, stderr and exit
+# status land in $T/NAME.console, $T/NAME.err and $rc, and are shown here.
+boot() {
+	name=$1 cpus=$2 cmdline=$3
+	start=$(cut -d' ' -f1 /proc/uptime)
+	timeout 90 "$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M --boot-time \
+		--cpus "$cpus" --cmdline "$cmdline" >"$T/$name.console" 2>"$T/$name.err" </dev/null
+	rc=$?
+	end=$(cut -d' ' -f1 /proc/uptime)
+	tr -d '\r' <"$T/$name.console" >"$T/$name.tmp" && mv "$T/$name.tmp" "$T/$name.console"
+	sed "s/^/# $name guest| /" "$T/$name.console"
+	sed "s/^/# $name stderr| /" "$T/$name.err"
+	echo "# $name: vmw86-run exit status $rc after $start..$end s of test machine uptime"
+}
+
+# The boot. No "quiet": the banner is a KERN_NOTICE line. Nothing on the
+# command line but the console: no noapic, nolapic, tsc=, lpj=, pci=off.
+boot poweroff 1 "console=ttyS0"
+cp "$T/poweroff.console" "$T/console"
+cp "$T/poweroff.err" "$T/err"
 
 if grep -q "Linux version 6\." "$T/console"; then
 	ok "guest kernel prints its version banner"
@@ -94,9 +112,9 @@ else
 fi
 irq0=$(sed -n 's/.*VMW86RUN-GUEST-IRQ0 *0: *\([0-9]*\).*/\1/p' "$T/console")
 if [ "${irq0:-0}" -gt 0 ] 2>/dev/null; then
-	ok "guest takes timer interrupts (IRQ 0 through the PIC): $irq0"
+	ok "guest takes timer interrupts (IRQ 0 through the PIC or IOAPIC): $irq0"
 else
-	notok "guest takes timer interrupts (IRQ 0 through the PIC)"
+	notok "guest takes timer interrupts (IRQ 0 through the PIC or IOAPIC)"
 fi
 if grep -q "Freeing unused kernel" "$T/console"; then
 	ok "guest kernel finishes booting"
@@ -114,5 +132,64 @@ if grep -q "boot time: [0-9.]* s from launch to guest user space" "$T/err"; then
 else
 	notok "--boot-time reports the time to guest user space"
 fi
-[ "$n" = 22 ] || echo "# planned 22, ran $n"
+if [ $rc = 0 ] && grep -q "guest powered off (ACPI S5" "$T/err"; then
+	ok "poweroff goes through ACPI S5 (SLP_EN in PM1a_CNT)"
+else
+	notok "poweroff goes through ACPI S5 (SLP_EN in PM1a_CNT)"
+fi
+if grep -q "ACPI: PM: (supports S0 S5)" "$T/console" &&
+   grep -q "clocksource: acpi_pm" "$T/console"; then
+	ok "guest kernel takes the ACPI tables: S5 and the PM timer"
+else
+	notok "guest kernel takes the ACPI tables: S5 and the PM timer"
+fi
+bad=$(sed -n 's/^VMW86RUN-GUEST-BADLOG \([0-9]*\).*/\1/p' "$T/console")
+if [ "$bad" = 0 ]; then
+	ok "guest kernel log has no WARNING, BUG, Call Trace, ACPI or firmware error"
+else
+	notok "guest kernel log has no WARNING, BUG, Call Trace, ACPI or firmware error (${bad:-no} lines)"
+fi
+if grep -q "^VMW86RUN-GUEST-NPROC 1\$" "$T/console"; then
+	ok "guest sees 1 CPU with --cpus 1"
+else
+	notok "guest sees 1 CPU with --cpus 1"
+fi
+
+# The guest's reboot, as any Linux does it: ACPI's reset register first.
+boot reboot 1 "console=ttyS0 quiet vmw86run_end=reboot"
+if [ $rc = 2 ] && grep -q "reset (ACPI reset register, port 0xcf9)" "$T/reboot.err"; then
+	ok "guest reboot: exit status 2 through the ACPI reset register"
+else
+	notok "guest reboot: exit status 2 through the ACPI reset register (got $rc)"
+fi
+
+# reboot=t: Linux reboots by loading an empty IDT and raising #BP, a triple
+# fault on purpose (arch/x86/kernel/reboot.c, BOOT_TRIPLE).
+boot triple 1 "console=ttyS0 quiet reboot=t vmw86run_end=reboot"
+if [ $rc = 3 ] && [ "$(grep -vc "boot time:" "$T/triple.err")" = 1 ] &&
+   grep -q "guest triple fault (VMW86_EXIT_SHUTDOWN), RIP 0x[0-9a-f]*" "$T/triple.err"; then
+	ok "guest triple fault: exit status 3, one line naming the exit and RIP"
+else
+	notok "guest triple fault: exit status 3, one line naming the exit and RIP (got $rc)"
+fi
+
+# Two vCPUs need the module's local APIC (VMW86_CAP_LAPIC); without it the
+# launcher must refuse, in one line, before making a VM.
+boot smp 2 "console=ttyS0 quiet"
+if [ $rc = 1 ] && grep -q "more than one vCPU needs vmw86's local APIC" "$T/smp.err"; then
+	ok "guest on 2 vCPUs # SKIP the module has no VMW86_CAP_LAPIC (refused in one line)"
+	ok "guest on 2 vCPUs powers off # SKIP no VMW86_CAP_LAPIC"
+else
+	if grep -q "^VMW86RUN-GUEST-NPROC 2\$" "$T/smp.console"; then
+		ok "guest sees 2 CPUs with --cpus 2"
+	else
+		notok "guest sees 2 CPUs with --cpus 2"
+	fi
+	if [ $rc = 0 ] && grep -q "^VMW86RUN-GUEST-BADLOG 0\$" "$T/smp.console"; then
+		ok "guest on 2 vCPUs powers off (status 0), kernel log clean"
+	else
+		notok "guest on 2 vCPUs powers off (status 0), kernel log clean (got $rc)"
+	fi
+fi
+[ "$n" = 30 ] || echo "# planned 30, ran $n"
 rm -rf "$T"
