@@ -519,13 +519,13 @@ static int vcpu__loop(struct vcpu *vcpu)
 			break;
 		case VMW86_EXIT_SHUTDOWN:
 			/*
-			 * vmw86 resets the vCPU before this exit reaches us
-			 * (api.rst), so RIP is the reset vector's; the last
-			 * exit before the fault says where the guest was.
+			 * vmw86 resets the vCPU before this exit reaches us;
+			 * shutdown.rip and .cr3 are where the guest died.
 			 */
 			fflush(stdout);
-			fprintf(stderr, "vmw86-run: vCPU %u: guest triple fault (VMW86_EXIT_SHUTDOWN), RIP 0x%llx after vmw86's reset; previous exit %u at RIP 0x%llx\n",
-				vcpu->id, (unsigned long long)run->regs.rip,
+			fprintf(stderr, "vmw86-run: vCPU %u: guest triple fault (VMW86_EXIT_SHUTDOWN) at RIP 0x%llx (CR3 0x%llx; previous exit %u at RIP 0x%llx)\n",
+				vcpu->id, (unsigned long long)run->shutdown.rip,
+				(unsigned long long)run->shutdown.cr3,
 				vcpu->last_exit, (unsigned long long)vcpu->last_rip);
 			return EXIT_TRIPLE;
 		case VMW86_EXIT_FAIL_ENTRY:

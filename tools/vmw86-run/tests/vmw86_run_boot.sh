@@ -167,7 +167,7 @@ fi
 # fault on purpose (arch/x86/kernel/reboot.c, BOOT_TRIPLE).
 boot triple 1 "console=ttyS0 quiet reboot=t vmw86run_end=reboot"
 if [ $rc = 3 ] && [ "$(grep -vc "boot time:" "$T/triple.err")" = 1 ] &&
-   grep -q "guest triple fault (VMW86_EXIT_SHUTDOWN), RIP 0x[0-9a-f]*" "$T/triple.err"; then
+   grep -q "guest triple fault (VMW86_EXIT_SHUTDOWN) at RIP 0xffffffff[0-9a-f]* " "$T/triple.err"; then
 	ok "guest triple fault: exit status 3, one line naming the exit and RIP"
 else
 	notok "guest triple fault: exit status 3, one line naming the exit and RIP (got $rc)"
