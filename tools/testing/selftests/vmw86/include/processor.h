@@ -60,12 +60,15 @@
 /* Exception vectors. */
 #define DE_VECTOR	0
 #define DB_VECTOR	1
+#define NMI_VECTOR	2
 #define BP_VECTOR	3
 #define UD_VECTOR	6
 #define DF_VECTOR	8
 #define GP_VECTOR	13
 #define PF_VECTOR	14
 #define NR_EXCEPTION_VECTORS	32
+/* The library's IDT has a gate for every vector (lib/exception.S). */
+#define NR_IDT_VECTORS		256
 
 /* The library's GDT (lib/processor.c). */
 #define GUEST_CS64	0x08

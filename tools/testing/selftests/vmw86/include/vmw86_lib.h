@@ -158,12 +158,16 @@ static inline void *vcpu_io_data(struct vmw86_vcpu *vcpu)
 	return (char *)vcpu->run + vcpu->run->io.data_offset;
 }
 
-/* Guest exceptions: route @vector to @handler (NULL: report unhandled). */
+/*
+ * Guest exceptions and interrupts: route @vector (0-255) to @handler
+ * (NULL: report unhandled). The handler runs in an interrupt gate (IF
+ * clear) and returns with IRETQ; an interrupt handler does its own EOI.
+ */
 void vm_install_exception_handler(struct vmw86_vm *vm, int vector,
 				  guest_exception_handler_t handler);
 
 /* Guest-side symbols from lib/exception.S. */
-extern const uint64_t exception_stubs[NR_EXCEPTION_VECTORS];
+extern const uint64_t exception_stubs[NR_IDT_VECTORS];
 void guest_return_trampoline(void);
 
 #endif /* SELFTEST_VMW86_LIB_H */

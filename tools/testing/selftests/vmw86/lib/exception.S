@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest-side entry points: one IDT stub per exception vector, all funnelled
- * into route_exception() (lib/guest.c) with a struct ex_regs, and the
- * return address that guest_code() returns to.
+ * Guest-side entry points: one IDT stub per vector, the 32 exceptions and
+ * the 224 interrupt vectors above them (local APIC tests take interrupts
+ * there), all funnelled into route_exception() (lib/guest.c) with a struct
+ * ex_regs, and the return address that guest_code() returns to.
  *
  * The CPU pushes SS, RSP, RFLAGS, CS, RIP (and an error code for some
  * vectors) after aligning RSP to 16 bytes; the stubs push a dummy error
  * code where the CPU does not, then the vector and the 15 GPRs, which
  * leaves RSP 16-byte aligned for the call.
  */
+#define NR_IDT_VECTORS	256	/* as in processor.h, which C code includes */
+
 	.code64
 	.text
 
@@ -54,6 +57,15 @@ exception_stub_\vec:
 	EXC_STUB 29, 1
 	EXC_STUB 30, 1
 	EXC_STUB 31, 0
+
+	/* Interrupts 32-255: the CPU pushes no error code (SDM vol. 3, 6.12). */
+	.altmacro
+	.set	vec, 32
+	.rept	NR_IDT_VECTORS - 32
+	EXC_STUB %vec, 0
+	.set	vec, vec + 1
+	.endr
+	.noaltmacro
 
 	.align 16
 exception_common:
@@ -105,8 +117,15 @@ guest_return_trampoline:
 	.align 8
 	.globl exception_stubs
 exception_stubs:
-	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad	exception_stub_\n
+.macro STUB_ADDR vec
+	.quad	exception_stub_\vec
+.endm
+	.altmacro
+	.set	vec, 0
+	.rept	NR_IDT_VECTORS
+	STUB_ADDR %vec
+	.set	vec, vec + 1
 	.endr
+	.noaltmacro
 
 	.section .note.GNU-stack, "", @progbits

@@ -8,7 +8,7 @@
 #include "vmw86_lib.h"
 
 /* Written by the host into the guest's copy of the image. */
-guest_exception_handler_t guest_exception_handlers[NR_EXCEPTION_VECTORS];
+guest_exception_handler_t guest_exception_handlers[NR_IDT_VECTORS];
 
 static void do_ucall(struct ucall *uc)
 {
@@ -60,7 +60,7 @@ void route_exception(struct ex_regs *regs)
 {
 	guest_exception_handler_t handler = NULL;
 
-	if (regs->vector < NR_EXCEPTION_VECTORS)
+	if (regs->vector < NR_IDT_VECTORS)
 		handler = guest_exception_handlers[regs->vector];
 	if (handler) {
 		handler(regs);

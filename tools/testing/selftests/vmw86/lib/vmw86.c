@@ -27,7 +27,7 @@ extern guest_exception_handler_t guest_exception_handlers[];
 #define SYS_PD		0x2000	/* four of them: 0 to 4 GiB */
 #define SYS_GDT		0x6000
 #define SYS_TSS		0x7000
-#define SYS_IDT		0x8000
+#define SYS_IDT		0x8000	/* 256 gates of 16 bytes: one page */
 #define SYS_SIZE	0x10000
 
 #define GDT_ENTRIES	6	/* null, CS64, DS, CS32, TSS (two slots) */
@@ -193,7 +193,7 @@ static void setup_descriptor_tables(struct vmw86_vm *vm)
 	memset(tss, 0, TSS_LIMIT + 1);
 	tss[0x66] = TSS_LIMIT + 1;	/* I/O map base: no bitmap */
 
-	for (int v = 0; v < NR_EXCEPTION_VECTORS; v++) {
+	for (int v = 0; v < NR_IDT_VECTORS; v++) {
 		uint64_t off = exception_stubs[v];
 
 		/* 64-bit interrupt gate, present, DPL 0, IST 0. */
@@ -313,7 +313,7 @@ void vm_long_mode_sregs(struct vmw86_vm *vm, struct vmw86_sregs *sregs)
 	sregs->gdt.base = vm->gdt_gpa;
 	sregs->gdt.limit = GDT_ENTRIES * 8 - 1;
 	sregs->idt.base = vm->idt_gpa;
-	sregs->idt.limit = NR_EXCEPTION_VECTORS * 16 - 1;
+	sregs->idt.limit = NR_IDT_VECTORS * 16 - 1;
 	sregs->cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE |
 		     X86_CR0_WP | X86_CR0_PG;
 	sregs->cr3 = vm->pml4_gpa;
@@ -321,11 +321,24 @@ void vm_long_mode_sregs(struct vmw86_vm *vm, struct vmw86_sregs *sregs)
 	sregs->efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 }
 
+/*
+ * VMW86_SET_SREGS also loads the APIC base MSR (sregs.apic_base): the
+ * setups below keep the vCPU's, or they would disable its local APIC.
+ */
+static uint64_t vcpu_apic_base(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_sregs cur;
+
+	vcpu_sregs_get(vcpu, &cur);
+	return cur.apic_base;
+}
+
 void vcpu_setup_long_mode(struct vmw86_vcpu *vcpu)
 {
 	struct vmw86_sregs sregs;
 
 	vm_long_mode_sregs(vcpu->vm, &sregs);
+	sregs.apic_base = vcpu_apic_base(vcpu);
 	vcpu_sregs_set(vcpu, &sregs);
 }
 
@@ -404,6 +417,7 @@ void vcpu_setup_real_mode(struct vmw86_vcpu *vcpu, uint64_t rip)
 	sregs.gdt.limit = 0xffff;
 	sregs.idt.limit = 0x3ff;
 	sregs.cr0 = X86_CR0_ET | X86_CR0_NE;
+	sregs.apic_base = vcpu_apic_base(vcpu);
 	vcpu_sregs_set(vcpu, &sregs);
 
 	regs.rip = rip;
@@ -426,6 +440,7 @@ void vcpu_setup_pmode32(struct vmw86_vcpu *vcpu, uint64_t rip)
 	sregs.cr3 = 0;
 	sregs.cr4 = 0;
 	sregs.efer = 0;
+	sregs.apic_base = vcpu_apic_base(vcpu);
 	vcpu_sregs_set(vcpu, &sregs);
 
 	regs.rip = rip;
@@ -522,7 +537,7 @@ void vm_install_exception_handler(struct vmw86_vm *vm, int vector,
 {
 	guest_exception_handler_t *table;
 
-	TEST_ASSERT(vector >= 0 && vector < NR_EXCEPTION_VECTORS,
+	TEST_ASSERT(vector >= 0 && vector < NR_IDT_VECTORS,
 		    "vector %d", vector);
 	table = addr_gpa2hva(vm, (uint64_t)guest_exception_handlers);
 	table[vector] = handler;
