@@ -190,7 +190,7 @@ static int vmw86_set_state(struct vm *vm, const struct guest_start *start)
 	return 0;
 }
 
-static int vmw86_run(struct vm *vm, struct exit_info *exit)
+static int vmw86_run_vcpu(struct vm *vm, struct exit_info *exit)
 {
 	struct vmw86_run *run = vm->run;
 
@@ -239,7 +239,7 @@ static int kvm_set_state(struct vm *vm, const struct guest_start *start)
 	return 0;
 }
 
-static int kvm_run(struct vm *vm, struct exit_info *exit)
+static int kvm_run_vcpu(struct vm *vm, struct exit_info *exit)
 {
 	struct kvm_run *run = vm->run;
 
@@ -269,7 +269,7 @@ static struct hv hv_vmw86 = {
 	.immediate_exit = offsetof(struct vmw86_run, immediate_exit),
 	.set_ram = vmw86_set_ram,
 	.set_state = vmw86_set_state,
-	.run = vmw86_run,
+	.run = vmw86_run_vcpu,
 	.dev_fd = -1,
 };
 
@@ -283,7 +283,7 @@ static struct hv hv_kvm = {
 	.immediate_exit = offsetof(struct kvm_run, immediate_exit),
 	.set_ram = kvm_set_ram,
 	.set_state = kvm_set_state,
-	.run = kvm_run,
+	.run = kvm_run_vcpu,
 	.dev_fd = -1,
 };
 
