@@ -11,7 +11,7 @@ KVER ?= $(shell scripts/kernel-version.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all module selftests check run shell clean deps lint bench
+.PHONY: all module selftests check check-debug run shell clean deps lint bench
 
 all: module selftests
 
@@ -30,6 +30,12 @@ selftests:
 
 check:
 	scripts/check.sh
+
+# The same suite on a debug kernel (KASAN, lockdep, kmemleak, ...) built from
+# Debian's linux-source-6.1 and cached in $(BUILD)/debug-kernel; the first
+# run builds it (about seven minutes on two cores).
+check-debug:
+	scripts/check-debug.sh
 
 # vmw86 against KVM, side by side in one test machine boot: a table and a
 # chart in bench/results/ (Documentation/virt/vmw86/performance.rst).

@@ -18,8 +18,9 @@ RUN_LIST=$TESTS_DIR/run_list
 BAD_RE='WARNING|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|Oops|general protection|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|scheduling while atomic|refcount_t|refcount:|Call Trace|UBSAN|KASAN|KFENCE|ODEBUG|list_add corruption|list_del corruption|unreferenced object|blocked for more than|soft lockup|Kernel panic|stack-protector|double fault'
 # Expected noise: an unsigned out-of-tree module taints the kernel, and a user
 # program's own #GP ("traps: prog[pid] general protection fault ip:...") is
-# reported through the binary's exit status, not as a kernel problem.
-IGNORE_RE='loading out-of-tree module taints kernel|module verification failed|traps: .*\[[0-9]+\] general protection fault ip:'
+# reported through the binary's exit status, not as a kernel problem. The
+# debug kernel says at boot "rcu: RCU lockdep checking is enabled."
+IGNORE_RE='loading out-of-tree module taints kernel|module verification failed|traps: .*\[[0-9]+\] general protection fault ip:|RCU lockdep checking is enabled'
 
 # Guest uptime in centiseconds, for per-binary timings.
 uptime_cs() {
