@@ -41,10 +41,13 @@ rel=$(cat "$dk/kernelrelease")
 guest=/boot/vmlinuz-$("$ROOT/scripts/kernel-version.sh")
 
 # vmw86.ko for the debug kernel, built from a copy of the sources: the
-# objects in drivers/vmw86 belong to make module (Debian's headers).
-mkdir -p "$BUILD"
-exec 7>"$BUILD/.check-debug.lock"
-flock 7
+# objects in drivers/vmw86 belong to make module (Debian's headers). Under
+# the test machine lock, taken here for check.sh too: the module must come
+# from the same tree as the test binaries check.sh builds.
+# shellcheck source=SCRIPTDIR/testvm/common.sh
+. "$ROOT/scripts/testvm/common.sh"
+lock_build
+export VMW86_BUILD_LOCKED=1
 mod=$BUILD/debug-module
 rm -rf "$mod"
 mkdir -p "$mod"
