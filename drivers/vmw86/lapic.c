@@ -228,12 +228,12 @@ static u32 timer_current_count(struct vmw86_lapic *apic)
  */
 
 /*
- * The state after RESET, or after INIT when @init (SDM 10.4.7.1): INIT
- * keeps the APIC base MSR, and with it the ID and the x2APIC mode.
+ * The state after RESET, or after INIT when @init (SDM 10.4.7.1 and
+ * 10.4.7.3): INIT keeps the APIC base MSR, the x2APIC mode and the ID.
  */
 static void lapic_reset(struct vmw86_lapic *apic, bool init)
 {
-	u32 id = apic->vcpu->id;
+	u32 id = apic->vcpu->id, id_reg;
 	unsigned int i;
 
 	timer_stop(apic);
@@ -243,8 +243,9 @@ static void lapic_reset(struct vmw86_lapic *apic, bool init)
 		apic->base_msr = APIC_DEFAULT_PHYS_BASE |
 				 MSR_IA32_APICBASE_ENABLE |
 				 (id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	id_reg = init ? reg_get(apic, APIC_ID) : id << 24;
 	memset(apic->regs, 0, PAGE_SIZE);
-	reg_set(apic, APIC_ID, id << 24);
+	reg_set(apic, APIC_ID, id_reg);
 	reg_set(apic, APIC_LVR, LAPIC_VERSION | ((LAPIC_NR_LVT - 1) << 16));
 	reg_set(apic, APIC_DFR, APIC_DFR_FLAT);
 	reg_set(apic, APIC_SPIV, 0xff);
@@ -493,6 +494,8 @@ static int lapic_write(struct vmw86_lapic *apic, u32 off, u32 val)
 		reg_set(apic, off, val & 0xff);
 		break;
 	case APIC_EOI:
+		if (x2 && val)
+			return -EINVAL;	/* x2APIC EOI takes 0 only (10.12.1.2) */
 		lapic_eoi(apic);
 		break;
 	case APIC_LDR:
@@ -841,6 +844,15 @@ bool vmw86_lapic_take_nmi(struct vmw86_vcpu *vcpu)
 		return false;
 	apic->nmi_masked = true;
 	return true;
+}
+
+/**
+ * vmw86_lapic_nmi_waiting() - is an NMI held back by an NMI in progress?
+ * @vcpu: the vCPU (its thread).
+ */
+bool vmw86_lapic_nmi_waiting(struct vmw86_vcpu *vcpu)
+{
+	return test_bit(VMW86_LAPIC_EV_NMI, &vcpu->lapic->events);
 }
 
 /**

@@ -518,8 +518,10 @@ static void vmw86_report_interrupt_state(struct vmw86_vcpu *vcpu)
  * @vcpu: the vCPU, about to enter the guest.
  *
  * True, with the run structure set for VMW86_EXIT_IRQ_WINDOW_OPEN, when user
- * space asked for the window, nothing is queued, and the guest can take an
- * interrupt now. Checked by the backend before each VMRUN.
+ * space asked for the window, nothing is queued, the guest can take an
+ * interrupt now and, with a local APIC, LINT0 accepts ExtINT (the same
+ * condition as ready_for_interrupt_injection). Checked by the backend
+ * before each VMRUN.
  */
 bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu)
 {
@@ -529,7 +531,8 @@ bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu)
 	    vcpu->pending_irq >= 0)
 		return false;
 	vmw86_ops->get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
-	if (!can_inject)
+	/* The window is for VMW86_INTERRUPT: closed while LINT0 refuses it. */
+	if (!can_inject || !vmw86_lapic_accepts_extint(vcpu))
 		return false;
 	vcpu->run->exit_reason = VMW86_EXIT_IRQ_WINDOW_OPEN;
 	return true;

@@ -450,6 +450,7 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 	if (c->exit_code == (u32)SVM_EXIT_ERR)
 		code = SVM_EXIT_ERR;
 	save_interrupted_event(vcpu);
+	svm_nmi_check_iret(vcpu);
 
 	switch (code) {
 	case SVM_EXIT_INTR:

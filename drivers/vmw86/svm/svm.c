@@ -333,6 +333,19 @@ static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu_data *sd)
 }
 
 /*
+ * The interrupt shadow of STI or MOV SS covers one instruction: once the
+ * kernel (or user space) has moved RIP past the instruction the guest
+ * stopped at, it is over, whatever INT_STATE still says (APM 15.21.5).
+ */
+static bool svm_in_shadow(struct vmw86_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	return (vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
+	       vmcb->save.rip == vcpu->rip;
+}
+
+/*
  * One world switch, with interrupts off. Returns 0 after a #VMEXIT, 1 when
  * an event posted to the local APIC in the meantime called the entry off
  * (the caller takes it and tries again), -EIO if SVM is off.
@@ -373,6 +386,8 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 		vcpu->tlb_gen = gen;
 	}
 
+	if (!svm_in_shadow(vcpu))
+		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	vmcb->save.rax = vcpu->regs[VCPU_REG_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_REG_RSP];
 	vmcb->save.rip = vcpu->rip;
@@ -480,7 +495,7 @@ static void svm_get_interrupt_state(struct vmw86_vcpu *vcpu, bool *if_flag,
 	struct vmcb_control_area *c = &svm->vmcb->control;
 
 	*if_flag = vcpu->rflags & X86_EFLAGS_IF;
-	*shadow = c->int_state & SVM_INTERRUPT_SHADOW_MASK;
+	*shadow = svm_in_shadow(vcpu);
 	*can_inject = *if_flag && !*shadow && !svm->reinject &&
 		      !(c->event_inj & SVM_EVTINJ_VALID);
 }
@@ -524,6 +539,14 @@ static void svm_prepare_interrupts(struct vmw86_vcpu *vcpu)
 			set_intercept(vmcb, INTERCEPT_IRET);
 			can_inject = false;
 		}
+		/*
+		 * A held NMI: exit as soon as the handler's IRET restores IF.
+		 * (With IF already set the window would exit before the IRET,
+		 * again and again: then the NMI waits for a later exit.)
+		 */
+		if (svm->nmi_iret_pending && vmw86_lapic_nmi_waiting(vcpu) &&
+		    !if_flag)
+			want_window = true;
 		/* The 8259's vector, if one is queued, goes first. */
 		vec = vmw86_lapic_update(vcpu, can_inject &&
 					 vcpu->pending_irq < 0);
@@ -538,8 +561,10 @@ static void svm_prepare_interrupts(struct vmw86_vcpu *vcpu)
 					  SVM_EVTINJ_VALID;
 		vcpu->pending_irq = -1;
 	}
+	/* User space's window is closed while LINT0 refuses its vectors. */
 	if (vcpu->pending_irq >= 0 || want_window ||
-	    READ_ONCE(vcpu->run->request_interrupt_window)) {
+	    (READ_ONCE(vcpu->run->request_interrupt_window) &&
+	     vmw86_lapic_accepts_extint(vcpu))) {
 		vmcb->control.int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK |
 					 V_IGN_TPR_MASK;
 		set_intercept(vmcb, INTERCEPT_VINTR);
@@ -549,17 +574,36 @@ static void svm_prepare_interrupts(struct vmw86_vcpu *vcpu)
 }
 
 /**
- * svm_nmi_iret() - the guest is returning from its NMI handler
+ * svm_nmi_iret() - the guest is about to return from its NMI handler
  * @vcpu: the vCPU, at an IRET intercept.
  *
- * The intercept comes before the IRET executes; the next NMI can only be
- * injected at the following entry, after it.
+ * The intercept comes before the IRET executes (APM 15.9), so NMIs stay
+ * blocked until an exit shows RIP elsewhere (svm_nmi_check_iret()); a held
+ * NMI asks for an interrupt window meanwhile, whose exit comes right after
+ * the IRET when it restores IF = 1.
  */
 void svm_nmi_iret(struct vmw86_vcpu *vcpu)
 {
-	clear_intercept(to_svm(vcpu)->vmcb, INTERCEPT_IRET);
-	if (vcpu->lapic)
-		vmw86_lapic_nmi_done(vcpu);
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	clear_intercept(svm->vmcb, INTERCEPT_IRET);
+	svm->nmi_iret_pending = true;
+	svm->nmi_iret_rip = vcpu->rip;
+}
+
+/**
+ * svm_nmi_check_iret() - has the IRET of an NMI handler executed?
+ * @vcpu: the vCPU, after a #VMEXIT.
+ */
+void svm_nmi_check_iret(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (svm->nmi_iret_pending && vcpu->rip != svm->nmi_iret_rip) {
+		svm->nmi_iret_pending = false;
+		if (vcpu->lapic)
+			vmw86_lapic_nmi_done(vcpu);
+	}
 }
 
 static bool svm_mp_waiting(struct vmw86_vcpu *vcpu)

@@ -81,6 +81,9 @@ struct svm_vm {
  * @entry_save_valid: @entry_save holds such a copy.
  * @entry_rip: RIP at the last VMRUN, to tell an interrupted event delivery
  *	(the guest did not move) from a stale EXITINTINFO.
+ * @nmi_iret_pending: the guest reached the IRET of its NMI handler; NMIs
+ *	stay blocked until it has executed.
+ * @nmi_iret_rip: where that IRET is.
  */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -95,6 +98,8 @@ struct svm_vcpu {
 	struct vmcb_save_area *entry_save;
 	bool entry_save_valid;
 	u64 entry_rip;
+	bool nmi_iret_pending;
+	u64 nmi_iret_rip;
 };
 
 static inline struct svm_vcpu *to_svm(struct vmw86_vcpu *vcpu)
@@ -107,6 +112,7 @@ bool svm_uses_nrips(void);
 void svm_dr_intercepted(struct vmw86_vcpu *vcpu);
 void svm_clear_irq_window(struct vmw86_vcpu *vcpu);
 void svm_nmi_iret(struct vmw86_vcpu *vcpu);
+void svm_nmi_check_iret(struct vmw86_vcpu *vcpu);
 
 /* vmenter.S */
 void vmw86_svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_vmcb_pa);

@@ -434,7 +434,9 @@ struct vmw86_interrupt {
  *	vCPU and clears this flag.
  * @request_interrupt_window: in: when non-zero, VMW86_RUN returns with
  *	VMW86_EXIT_IRQ_WINDOW_OPEN as soon as the guest can take an external
- *	interrupt and none is queued (at once if it already can).
+ *	interrupt and none is queued (at once if it already can); with
+ *	VMW86_CREATE_LAPIC, only while LINT0 accepts ExtINT (never while the
+ *	guest has it masked).
  * @ready_for_interrupt_injection: out: the guest can take an external
  *	interrupt now and none is queued: VMW86_INTERRUPT will be delivered on
  *	the next VMW86_RUN.

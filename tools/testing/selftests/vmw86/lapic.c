@@ -1418,13 +1418,6 @@ TEST(nmi_held_until_iret)
 	struct vmw86_vm *vm;
 	struct vmw86_vcpu *vcpu;
 
-	/*
-	 * Fails today: svm_nmi_iret() unmasks NMIs at the IRET intercept,
-	 * which comes before the IRET executes, and the next entry injects
-	 * the held NMI on top of the first handler's frame. Remove this SKIP
-	 * with the kernel fix.
-	 */
-	SKIP(return, "known vmw86 bug: NMI injected before the IRET completes");
 	vm = vm_create_lapic();
 	vcpu = vm_vcpu_add(vm, 0, guest_nmi_in_nmi);
 	vm_install_exception_handler(vm, NMI_VECTOR, nmi_handler);
