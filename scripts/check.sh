@@ -22,6 +22,9 @@
 #                       depend on the kernel, and make check runs them)
 #   VMW86_KERNEL_IMAGE, VMW86_MODDIR, VMW86_GUEST_KERNEL   another kernel
 #                       for the test machine (scripts/check-debug.sh)
+#   VMW86_SKIP_TESTS    binaries of run_list not to run, each counted as
+#                       skipped ("a b" or "a,b"; VMW86_TESTS overrides)
+#   VMW86_LOG_TAG       console logs are testvm-console-TAG-<pass>.log
 #   VMW86_VERBOSE=1     stream the whole console, not just progress lines
 #   KVER, BUILD
 set -euo pipefail
@@ -76,7 +79,8 @@ progress() {
 # One boot of the test machine with the suite; adds to the totals.
 # $1 names the pass, $2 are its extra kernel parameters.
 run_pass() {
-	local name=$1 params=$2 smp=$3 tests=$4 log=$BUILD/testvm-console-$1.log
+	local name=$1 params=$2 smp=$3 tests=$4
+	local log=$BUILD/testvm-console${VMW86_LOG_TAG:+-$VMW86_LOG_TAG}-$1.log
 	local qemu_rc qemu_status summary ok counts p f s
 	local INITRD=$TESTVM_DIR/check-$name-initramfs.cpio.gz
 	local RUN_LIST=$TESTVM_DIR/check-$name-run_list
@@ -139,6 +143,15 @@ all_tests=$(awk '{ print $1 }' "$TDIR/run_list" "$RDIR/run_list" | grep -vx cpus
 smp_tests=cpus
 if [[ -n ${VMW86_TESTS:-} ]]; then
 	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS
+else
+	skip=${VMW86_SKIP_TESTS:-}
+	for t in ${skip//,/ }; do
+		[[ " $all_tests $smp_tests " == *" $t "* ]] || continue
+		all_tests=" $all_tests " smp_tests=" $smp_tests "
+		all_tests=${all_tests// $t / } smp_tests=${smp_tests// $t / }
+		echo "  SKIP $t  (VMW86_SKIP_TESTS)"
+		total_s=$((total_s + 1))
+	done
 fi
 for pass in ${VMW86_PASSES:-la57 no5lvl smp2}; do
 	case $pass in
