@@ -470,6 +470,28 @@ out:
 	platform__unlock();
 }
 
+/*
+ * What one guest PIT read costs, seen from here: the time between two
+ * consecutive exits that are both reads of port 0x42 or 0x61, the loops of
+ * Linux's TSC calibration (arch/x86/kernel/tsc.c). That loop needs a read
+ * every 10 µs or faster; --boot-time reports the figure so that a failed
+ * calibration can be told apart from a slow machine.
+ */
+static void vcpu__time_pit_read(struct vcpu *vcpu, u64 now)
+{
+	struct vmw86_run *run = vcpu->run;
+	bool pit = run->exit_reason == VMW86_EXIT_IO &&
+		   run->io.direction == VMW86_EXIT_IO_IN &&
+		   (run->io.port == 0x42 || run->io.port == 0x61);
+
+	if (pit && vcpu->last_pit_read_ns) {
+		__atomic_add_fetch(&vcpu->vm->pit_read_ns,
+				   now - vcpu->last_pit_read_ns, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&vcpu->vm->pit_reads, 1, __ATOMIC_RELAXED);
+	}
+	vcpu->last_pit_read_ns = pit ? now : 0;
+}
+
 /* Runs one vCPU until the VM stops; returns an exit status, or -1. */
 static int vcpu__loop(struct vcpu *vcpu)
 {
@@ -500,6 +522,8 @@ static int vcpu__loop(struct vcpu *vcpu)
 		}
 		if (rc < 0)
 			continue;	/* a kick: look at the PIC and at done */
+		if (vm->boot_time)
+			vcpu__time_pit_read(vcpu, now_ns());
 
 		switch (run->exit_reason) {
 		case VMW86_EXIT_IO:

@@ -74,6 +74,7 @@ struct vcpu {
 	int wake_fd;		/* eventfd: ends a HLT waited out in user space */
 	u64 last_rip;		/* RIP and exit reason of the previous exit, */
 	u32 last_exit;		/* for the one-line diagnoses */
+	u64 last_pit_read_ns;	/* the previous exit was a PIT read, at this time */
 };
 
 struct vm {
@@ -86,6 +87,8 @@ struct vm {
 	struct vcpu *vcpus;	/* @cpus of them; vCPU 0 is the BSP */
 	bool has_lapic;		/* VMW86_CREATE_LAPIC done: APICs in the kernel */
 	u64 start_ns;		/* CLOCK_MONOTONIC at launch */
+	u64 pit_read_ns;	/* time spent in back-to-back guest PIT reads, */
+	u64 pit_reads;		/* and how many: what --boot-time reports */
 	bool boot_time;
 	int done;		/* set once, atomically, by vm__stop() */
 	int exit_status;

@@ -44,6 +44,10 @@ static void debugport_io(struct vm *vm, u16 port, u8 *data, int size,
 			fprintf(stderr, "vmw86-run: boot time: %llu.%03llu s from launch to guest user space\n",
 				(unsigned long long)ms / 1000,
 				(unsigned long long)ms % 1000);
+			if (vm->pit_reads)
+				fprintf(stderr, "vmw86-run: a guest PIT read took %.1f us (%llu reads)\n",
+					vm->pit_read_ns / 1000.0 / vm->pit_reads,
+					(unsigned long long)vm->pit_reads);
 		}
 		break;
 	default:

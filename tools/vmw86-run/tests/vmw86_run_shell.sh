@@ -5,11 +5,12 @@
 # and what is typed on vmw86-run's standard input reaches that shell through
 # the guest's UART (receive buffer and interrupt); its answers come back on
 # standard output. The commands check the guest itself: arithmetic, the
-# kernel release (the test machine's own kernel file), the date from the
-# RTC against the test machine's clock, the guest's own kernel log, and a
-# clean power-off.
+# number of CPUs and a computation on all of them, the kernel release (the
+# test machine's own kernel file), the date from the RTC against the test
+# machine's clock, the guest's own kernel log, a clocksource that stays
+# selected, and a clean power-off.
 # Runs in the test machine (busybox sh), prints TAP.
-echo "1..6"
+echo "1..9"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 notok() { n=$((n + 1)); echo "not ok $n $*"; }
@@ -30,8 +31,11 @@ wait_for() {
 	done
 }
 
+# Two vCPUs, even on a test machine with one CPU: a guest with more vCPUs
+# than host CPUs must still make progress.
+cpus=2
 timeout 300 "$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M \
-	--cmdline "console=ttyS0 panic=-1 quiet" \
+	--cpus $cpus --cmdline "console=ttyS0 panic=-1 quiet" \
 	<"$T/in" >"$T/console" 2>"$T/err" &
 pid=$!
 exec 3>"$T/in"	# the guest's keyboard, open until the end
@@ -47,6 +51,21 @@ if wait_for "SUM-42-END" 60; then
 	ok "typed command runs in the guest: 6 * 7 = 42"
 else
 	notok "typed command runs in the guest: 6 * 7 = 42"
+fi
+printf 'echo CS1-$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)-END\n' >&3
+wait_for "CS1-[a-z_0-9-]*-END" 60
+printf 'echo NPROC-$(nproc)-END\n' >&3
+if wait_for "NPROC-$cpus-END" 60; then
+	ok "guest sees $cpus CPUs (nproc)"
+else
+	notok "guest sees $cpus CPUs (nproc)"
+fi
+# One sum per CPU, in parallel: 1 + ... + 20000 = 200010000 each.
+printf 'for i in $(seq %s); do (seq 20000 | awk "{s+=\\$1} END {print s}") & done >/sums; wait; echo PAR-$(sort -u /sums | tr "\\n" ,)$(wc -l </sums)-END\n' "$cpus" >&3
+if wait_for "PAR-200010000,$cpus-END" 120; then
+	ok "a computation on all $cpus CPUs gives the right sums"
+else
+	notok "a computation on all $cpus CPUs gives the right sums"
 fi
 printf 'echo UNAME-$(uname -r)-END\n' >&3
 if wait_for "UNAME-$(uname -r)-END" 60; then
@@ -82,6 +101,19 @@ if wait_for "BAD-[0-9]*-END" 60; then
 	fi
 else
 	notok "guest kernel log has no WARNING, BUG, Call Trace or XSAVE complaint (no answer)"
+fi
+# After all that work, the same clocksource, none marked unstable.
+printf 'echo CS2-$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)-$(dmesg | grep -c "clocksource.*unstable\\|Marking clocksource")-END\n' >&3
+if wait_for "CS2-[a-z_0-9-]*-[0-9]*-END" 60; then
+	cs1=$(tr -d '\r' <"$T/console" | sed -n 's/.*CS1-\([a-z_0-9-]*\)-END.*/\1/p' | tail -n 1)
+	cs2=$(tr -d '\r' <"$T/console" | sed -n 's/.*CS2-\([a-z_0-9-]*\)-\([0-9]*\)-END.*/\1 \2/p' | tail -n 1)
+	if [ -n "$cs1" ] && [ "$cs2" = "$cs1 0" ]; then
+		ok "the guest's clocksource stays selected ($cs1)"
+	else
+		notok "the guest's clocksource stays selected (before: $cs1, after and unstable lines: $cs2)"
+	fi
+else
+	notok "the guest's clocksource stays selected (no answer)"
 fi
 printf 'exit\n' >&3
 wait $pid
