@@ -8,7 +8,7 @@
 # usage: gnuplot -e "dat='X.dat'; png='X.png'; title='...'" bench/ratios.gp
 # X.dat (bench/report.awk): label ratio ratio_min ratio_max vmw86_better
 
-set terminal pngcairo size 960,540 font "sans,10"
+set terminal pngcairo size 1200,540 font "sans,10"
 set output png
 set title title noenhanced
 set ylabel "vmw86 / KVM (log scale)"
