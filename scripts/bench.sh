@@ -2,21 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # "make bench": measure vmw86 against Debian's KVM in one boot of the test
-# machine (Documentation/virt/vmw86/performance.rst). Builds vmw86.ko and
-# bench/vmw86-bench, boots them with kvm-amd beside them, and turns the
-# console log into a table on this terminal, the same table in
+# machine (Documentation/virt/vmw86/performance.rst). Builds vmw86.ko,
+# bench/vmw86-bench and vmw86-run, boots them with kvm-amd beside them and
+# with QEMU (for the KVM side of the figures that boot a guest), and turns
+# the console log into a table on this terminal, the same table in
 # bench/results/<date>-<commit>.md and .csv, and a chart of the ratios
 # vmw86/KVM in .png. Exit status 0 only for a clean run (no errors, a
 # clean kernel log, the module unloaded).
 #
 # Environment:
 #   VMW86_BENCH_ROUNDS  rounds, each measuring both hypervisors (default 7)
+#   VMW86_BENCH_BOOT_ROUNDS  of those, how many also boot guests (figures
+#                       4 to 6g, tens of seconds a round; default 5)
 #   VMW86_BENCH_ONLY    only these groups of figures, comma separated:
-#                       io,cpuid,touch,thp,churn,alive,kmem (default all)
-#   VMW86_BENCH_REV     build the module from this git revision instead of
-#                       the working tree (e.g. HEAD, or a commit to compare)
+#                       io,cpuid,touch,thp,churn,alive,kmem,boot (default all)
+#   VMW86_BENCH_REV     build the module and vmw86-run from this git revision
+#                       instead of the working tree (e.g. HEAD, or a commit
+#                       to compare)
 #   VMW86_BENCH_OUT     results directory (default bench/results)
-#   VMW86_TIMEOUT       seconds for the whole test machine run (default 1500)
+#   VMW86_TIMEOUT       seconds for the whole test machine run (default 1700)
 #   VMW86_KO, VMW86_SKIP_DEPS, VMW86_VERBOSE, KVER, BUILD   as for make check
 #   VMW86_SMP (default 1 here), VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS
 #                       the test machine's shape, as for make check
@@ -36,7 +40,9 @@ mkdir -p "$BDIR"
 j=-j$(nproc)
 
 # What is measured: the working tree, or the revision asked for. A result
-# named after a commit whose module sources were changed says "-dirty".
+# named after a commit whose module, launcher or benchmark sources were
+# changed says "-dirty".
+launcher_src=$ROOT/tools/vmw86-run
 if [[ -n ${VMW86_KO:-} ]]; then
 	KO=$VMW86_KO
 	commit=$(git -C "$ROOT" rev-parse --short HEAD)-ko
@@ -45,21 +51,51 @@ elif [[ -n ${VMW86_BENCH_REV:-} ]]; then
 	src=$BDIR/src-$commit
 	rm -rf "$src"
 	mkdir -p "$src"
-	git -C "$ROOT" archive "$commit" Kbuild Makefile drivers include scripts/kernel-version.sh |
-		tar -x -C "$src"
+	git -C "$ROOT" archive "$commit" Kbuild Makefile drivers include tools/vmw86-run \
+		scripts/kernel-version.sh | tar -x -C "$src"
 	make -C "$src" "$j" module
 	KO=$src/drivers/vmw86/vmw86.ko
+	launcher_src=$src/tools/vmw86-run
 else
 	commit=$(git -C "$ROOT" rev-parse --short HEAD)
-	git -C "$ROOT" diff --quiet HEAD -- Kbuild drivers include bench || commit=$commit-dirty
+	git -C "$ROOT" diff --quiet HEAD -- Kbuild drivers include tools/vmw86-run bench ||
+		commit=$commit-dirty
 	make -C "$ROOT" "$j" module
 	KO=$ROOT/drivers/vmw86/vmw86.ko
 fi
 make -C "$ROOT/bench" "$j" OUTPUT="$BDIR"
+# The launcher in a directory of its own: make check's stays as it is.
+RDIR=$BDIR/vmw86-run
+make -C "$launcher_src" "$j" OUTPUT="$RDIR"
 
+# The test machine's initramfs as make check packs it, with vmw86-run and
+# the guest kernel (-r) but only vmw86-bench to run (-s), then a second
+# archive, which the kernel unpacks over the first: figure 5's program and
+# the guest's initramfs in /tests, and QEMU for the KVM side of figures 4
+# to 6g, the host's own binary with the shared objects ldd names at the
+# same paths and the two firmware files its microvm machine loads (seen
+# with strace: qboot as bios-microvm.bin, and linuxboot_dma.bin for
+# -kernel).
 INITRD=$TESTVM_DIR/bench-initramfs.cpio.gz
 mkdir -p "$TESTVM_DIR"
-"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$BDIR"
+"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$BDIR" -r "$RDIR" -s vmw86-bench
+extra=$(mktemp -d "${TMPDIR:-/tmp}/vmw86-bench-extra.XXXXXX")
+trap 'rm -rf "$extra"' EXIT
+mkdir -p "$extra/tests" "$extra/usr/bin" "$extra/usr/share/qemu"
+install -m 0755 "$BDIR/vmw86-bench-compute" "$extra/tests/"
+install -m 0644 "$BDIR/bench-guest.cpio.gz" "$extra/tests/"
+qemu_bin=$(command -v qemu-system-x86_64)
+cp -L "$qemu_bin" "$extra/usr/bin/qemu-system-x86_64"
+for f in bios-microvm.bin linuxboot_dma.bin; do
+	cp -L "/usr/share/qemu/$f" "$extra/usr/share/qemu/$f"
+done
+ldd "$qemu_bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' |
+	while read -r lib; do
+		mkdir -p "$extra$(dirname "$lib")"
+		cp -L "$lib" "$extra$lib"
+	done
+(cd "$extra" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -n -6 >>"$INITRD"
 
 # The test machine's init runs run_list (here: vmw86-bench alone) exactly as
 # for make check, with the same kernel log and unload checks afterwards.
@@ -68,8 +104,10 @@ mkdir -p "$TESTVM_DIR"
 rounds=${VMW86_BENCH_ROUNDS:-7}
 smp=${VMW86_SMP:-1}
 params=(vmw86_mode=check "vmw86_bench_rounds=$rounds")
+[[ -z ${VMW86_BENCH_BOOT_ROUNDS:-} ]] ||
+	params+=("vmw86_bench_boot_rounds=$VMW86_BENCH_BOOT_ROUNDS")
 [[ -z ${VMW86_BENCH_ONLY:-} ]] || params+=("vmw86_bench_only=$VMW86_BENCH_ONLY")
-timeout_s=${VMW86_TIMEOUT:-1500}
+timeout_s=${VMW86_TIMEOUT:-1700}
 
 echo "bench.sh: booting the test machine (kernel $KVER, $smp CPU(s)," \
 	"$rounds rounds, limit ${timeout_s}s); console: $LOG"
