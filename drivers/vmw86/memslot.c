@@ -11,6 +11,7 @@
  * looked up while an invalidation ran is never installed.
  */
 #include <linux/mm.h>
+#include <linux/pgtable.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
@@ -216,6 +217,65 @@ void vmw86_memslots_destroy(struct vmw86_vm *vm)
 	up_write(&vm->slots_lock);
 }
 
+/*
+ * Does @mm map @hva with a huge PMD now? A lockless walk, as the kernel's
+ * GUP-fast does: with interrupts off no page table can be freed under us
+ * (x86 frees them only after an IPI or an RCU-sched grace period). The
+ * answer may be stale by the time it is used; the caller's notifier
+ * sequence check catches every change since.
+ */
+static bool vmw86_hva_pmd_mapped(struct mm_struct *mm, unsigned long hva)
+{
+	unsigned long flags;
+	bool huge = false;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (pgd_none(pgd) || !pgd_present(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (p4d_none(p4d) || !p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (pud_none(pud) || !pud_present(pud) || pud_large(pud))
+		goto out;
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	huge = pmd_present(pmd) && pmd_large(pmd);
+out:
+	local_irq_restore(flags);
+	return huge;
+}
+
+/*
+ * May the nested table map the 2 MiB around @gpa with one entry? Only if
+ * the slot covers all of it with the same offset inside 2 MiB on both
+ * sides, and the host maps that HVA range with one huge PMD of the very
+ * folio @page belongs to: then the 2 MiB of guest memory are exactly the
+ * 2 MiB the process sees, and the notifier drops the entry the moment the
+ * host splits or unmaps any part of it.
+ */
+static bool vmw86_can_map_huge(struct vmw86_vm *vm,
+			       struct vmw86_memslot *slot, u64 gpa,
+			       unsigned long hva, struct page *page)
+{
+	u64 gpa_2m = gpa & HPAGE_PMD_MASK;
+	struct page *head = compound_head(page);
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ||
+	    ((slot->gpa ^ slot->hva) & ~HPAGE_PMD_MASK) ||
+	    gpa_2m < slot->gpa ||
+	    gpa_2m + HPAGE_PMD_SIZE > slot->gpa + slot->size)
+		return false;
+	if (!PageTransCompound(page) || compound_order(head) != HPAGE_PMD_ORDER ||
+	    (hva & ~HPAGE_PMD_MASK) >> PAGE_SHIFT != page - head)
+		return false;
+	return vmw86_hva_pmd_mapped(vm->mm, hva);
+}
+
 /**
  * vmw86_handle_gpa_fault() - resolve a nested page fault
  * @vcpu: the faulting vCPU; runs in its VM's mm.
@@ -224,7 +284,9 @@ void vmw86_memslots_destroy(struct vmw86_vm *vm)
  *
  * Maps the 4 KiB page holding @gpa from its slot's HVA, read-only unless
  * @write (a later write faults again and upgrades the entry), so that
- * reading untouched memory does not break copy-on-write sharing.
+ * reading untouched memory does not break copy-on-write sharing. When the
+ * host maps the whole 2 MiB around it with one transparent huge page, the
+ * nested entry is a 2 MiB one too (vmw86_can_map_huge()).
  *
  * Context: process, interrupts on; takes vm->slots_lock for reading and
  * vm->mmu_lock; may sleep while faulting the page in.
@@ -239,6 +301,7 @@ int vmw86_handle_gpa_fault(struct vmw86_vcpu *vcpu, u64 gpa, bool write)
 	unsigned long hva, seq;
 	struct page *page;
 	long npages;
+	bool huge;
 	int ret;
 
 	down_read(&vm->slots_lock);
@@ -267,13 +330,16 @@ retry:
 		goto out;
 	}
 
+	huge = vmw86_can_map_huge(vm, slot, gpa, hva, page);
+
 	spin_lock(&vm->mmu_lock);
 	if (mmu_interval_read_retry(&slot->notifier, seq)) {
 		spin_unlock(&vm->mmu_lock);
 		put_page(page);
 		goto retry;
 	}
-	ret = vmw86_ops->map_gpa(vm, gpa & PAGE_MASK, page_to_pfn(page), write);
+	ret = vmw86_ops->map_gpa(vm, gpa & PAGE_MASK, page_to_pfn(page), write,
+				 huge);
 	spin_unlock(&vm->mmu_lock);
 	/*
 	 * The notifier, not a page reference, keeps the mapping valid: the

@@ -207,7 +207,10 @@ struct vmw86_paging_state {
  *	(IF set, no shadow, no other event waiting for injection).
  * @zap_gpa_range: drop nested page table entries for [gpa, gpa + size);
  *	called with vm->mmu_lock held; returns true if any were present.
- * @map_gpa: map one 4 KiB page of guest physical memory to @pfn; called
+ * @map_gpa: map the 4 KiB page of guest physical memory at @gpa to @pfn,
+ *	or with @huge the whole naturally aligned 2 MiB around them (the
+ *	backend may fall back to 4 KiB where smaller entries are in the
+ *	way); called
  *	with vm->mmu_lock held (must not sleep: page-table pages are
  *	preallocated by @topup_mmu_cache).
  * @topup_mmu_cache: preallocate page-table pages before taking mmu_lock.
@@ -241,7 +244,8 @@ struct vmw86_backend_ops {
 	void (*vcpu_reset)(struct vmw86_vcpu *vcpu);
 
 	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
-	int (*map_gpa)(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable);
+	int (*map_gpa)(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable,
+		       bool huge);
 	int (*topup_mmu_cache)(struct vmw86_vm *vm);
 };
 

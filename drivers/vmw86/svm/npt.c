@@ -4,7 +4,8 @@
  *
  * The nested table has the format of a long-mode page table, walked with
  * the host's depth (4 or 5 levels), and every access through it counts as a
- * user access, so each entry has U/S set (APM 15.25.5). Leaves are 4 KiB;
+ * user access, so each entry has U/S set (APM 15.25.5). Leaves are 4 KiB,
+ * or 2 MiB where the host backs guest memory with a transparent huge page;
  * entries are filled on demand by the nested page fault path and cleared
  * by the MMU notifier. Table pages are kept until the VM dies.
  */
@@ -19,6 +20,7 @@
 #define NPT_USER	BIT_ULL(2)
 #define NPT_ACCESSED	BIT_ULL(5)
 #define NPT_DIRTY	BIT_ULL(6)
+#define NPT_LARGE	BIT_ULL(7)	/* a 2 MiB leaf at level 2 (PS) */
 #define NPT_ADDR_MASK	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_PRESENT | NPT_WRITABLE | NPT_USER | NPT_ACCESSED)
 
@@ -53,7 +55,8 @@ static void npt_free_table(u64 *table, int level)
 
 	if (level > 1)
 		for (i = 0; i < 512; i++)
-			if (table[i] & NPT_PRESENT)
+			if ((table[i] & NPT_PRESENT) &&
+			    !(level == 2 && (table[i] & NPT_LARGE)))
 				npt_free_table(__va(table[i] & NPT_ADDR_MASK),
 					       level - 1);
 	free_page((unsigned long)table);
@@ -107,26 +110,45 @@ int svm_npt_topup_cache(struct vmw86_vm *vm)
 }
 
 /**
- * svm_npt_map() - map one 4 KiB guest page
+ * svm_npt_map() - map one 4 KiB guest page, or the 2 MiB around it
  * @vm: the VM; vm->mmu_lock held.
  * @gpa: page-aligned GPA.
- * @pfn: host page frame.
+ * @pfn: host page frame of @gpa.
  * @writable: allow writes.
+ * @huge: map the naturally aligned 2 MiB around @gpa and @pfn with one
+ *	level-2 leaf (APM 15.25.3: the nested table takes the PS bit as a
+ *	long-mode table does), unless 4 KiB leaves already sit under that
+ *	entry: then only @gpa's page.
  *
  * Return: 0, or -ENOMEM when the preallocated cache ran dry (the caller
  * tops it up and retries).
  */
-int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable)
+int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable,
+		bool huge)
 {
 	struct svm_vm *svm_vm = to_svm_vm(vm);
 	u64 *table = svm_vm->npt_root;
+	u64 leaf_flags = NPT_PRESENT | NPT_USER | NPT_ACCESSED |
+			 (writable ? NPT_WRITABLE | NPT_DIRTY : 0);
 	int level;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	for (level = svm_vm->npt_levels; level > 1; level--) {
 		u64 *entry = &table[npt_index(gpa, level)];
 
-		if (!(*entry & NPT_PRESENT)) {
+		if (level == 2 && huge && (!(*entry & NPT_PRESENT) ||
+					   (*entry & NPT_LARGE))) {
+			*entry = ((pfn & ~(u64)(PTRS_PER_PMD - 1)) << PAGE_SHIFT) |
+				 leaf_flags | NPT_LARGE;
+			return 0;
+		}
+		/*
+		 * A 2 MiB leaf where a table is wanted: the host no longer
+		 * maps a huge page here (the notifier would have dropped
+		 * it otherwise); a fresh table replaces it.
+		 */
+		if (!(*entry & NPT_PRESENT) ||
+		    (level == 2 && (*entry & NPT_LARGE))) {
 			if (!svm_vm->cache_count)
 				return -ENOMEM;
 			*entry = __pa(svm_vm->cache[--svm_vm->cache_count]) |
@@ -135,9 +157,7 @@ int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable)
 		table = __va(*entry & NPT_ADDR_MASK);
 	}
 	/* A/D preset: the hardware need not write them back (APM 15.25.6). */
-	table[npt_index(gpa, 1)] = (pfn << PAGE_SHIFT) | NPT_PRESENT |
-				   NPT_USER | NPT_ACCESSED |
-				   (writable ? NPT_WRITABLE | NPT_DIRTY : 0);
+	table[npt_index(gpa, 1)] = (pfn << PAGE_SHIFT) | leaf_flags;
 	return 0;
 }
 
@@ -155,7 +175,8 @@ static bool npt_zap(u64 *table, int level, u64 base, u64 start, u64 end)
 			break;
 		if (!(table[i] & NPT_PRESENT))
 			continue;
-		if (level == 1) {
+		/* A 2 MiB leaf goes whole, even if only part of it is hit. */
+		if (level == 1 || (level == 2 && (table[i] & NPT_LARGE))) {
 			table[i] = 0;
 			zapped = true;
 		} else {

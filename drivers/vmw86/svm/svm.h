@@ -121,7 +121,8 @@ void vmw86_svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_vmcb_pa);
 int svm_npt_init(struct vmw86_vm *vm);
 void svm_npt_destroy(struct vmw86_vm *vm);
 bool svm_npt_zap_range(struct vmw86_vm *vm, u64 gpa, u64 size);
-int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable);
+int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable,
+		bool huge);
 int svm_npt_topup_cache(struct vmw86_vm *vm);
 
 /* exit.c */

@@ -11,13 +11,16 @@
  * the old mapping); deleting one makes it MMIO. MADV_DONTNEED must drop
  * the guest's mapping too (the guest then reads zeros), and a slot whose
  * mapping was munmap()ed must fail VMW86_RUN with EFAULT and
- * VMW86_EXIT_MEMORY_FAULT instead of touching freed pages. Every invalid
+ * VMW86_EXIT_MEMORY_FAULT instead of touching freed pages. Memory backed
+ * by transparent huge pages (2 MiB nested entries) stays exact when the
+ * host splits them. Every invalid
  * argument gets the errno the header lists for it.
  *
  * The guest accesses here use fixed encodings so the host can complete an
  * MMIO exit without a decoder: "mov %rax, (%rbx)" (48 89 03) and
  * "mov (%rbx), %rax" (48 8b 03).
  */
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -268,6 +271,88 @@ TEST(madv_dontneed)
 	EXPECT_EQ(0x88, p[8]);
 	vcpu_run_expect_done(vcpu);
 	vm_free(vm);
+}
+
+#define HUGE_SLOT	2
+#define HUGE_GPA	0x40000000UL
+#define HUGE_SIZE	(8UL << 20)
+#define PAGE_WORDS	512		/* uint64_t per 4 KiB page */
+
+/* Each 4 KiB page gets its own number in its first word. */
+static void guest_huge(uint64_t id, uint64_t gpa, uint64_t size)
+{
+	uint64_t *p = (uint64_t *)gpa, bad = 0;
+
+	(void)id;
+	for (uint64_t i = 0; i < size / 8; i += PAGE_WORDS)
+		p[i] = 0x1000 + i / PAGE_WORDS;
+	GUEST_SYNC(1);
+	/* The host dropped one page in the middle of a huge page. */
+	for (uint64_t i = 0; i < size / 8; i += PAGE_WORDS) {
+		uint64_t want = i / PAGE_WORDS == 700 ? 0 : 0x1000 + i / PAGE_WORDS;
+
+		bad += p[i] != want;
+	}
+	GUEST_SYNC(bad);
+	GUEST_SYNC(p[701 * PAGE_WORDS + 1]);	/* written by the host */
+	p[700 * PAGE_WORDS] = 0x700;
+	GUEST_SYNC(2);
+}
+
+static unsigned long anon_huge_kib(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	unsigned long kib = 0;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %lu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Guest RAM backed by transparent huge pages gets 2 MiB nested entries.
+ * They must map exactly the host's pages, and break up as soon as the
+ * host does: MADV_DONTNEED of one 4 KiB page splits the huge page, after
+ * which the guest reads zeros there and its own data everywhere else,
+ * and sees the host's writes to the now small neighbours.
+ */
+TEST(huge_pages)
+{
+	struct vmw86_vcpu *vcpu;
+	struct vmw86_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_huge);
+	unsigned long before = anon_huge_kib();
+	uint8_t *raw, *p;
+	uint64_t *w;
+
+	raw = mmap(NULL, HUGE_SIZE + (2UL << 20), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	p = (uint8_t *)(((uintptr_t)raw + (2UL << 20) - 1) & ~((2UL << 20) - 1));
+	if (madvise(p, HUGE_SIZE, MADV_HUGEPAGE))
+		SKIP(return, "no transparent huge pages: %s", strerror(errno));
+	vm_set_memory_region(vm, HUGE_SLOT, 0, HUGE_GPA, HUGE_SIZE, p);
+	w = (uint64_t *)p;
+
+	vcpu_args_set(vcpu, 3, 0UL, HUGE_GPA, HUGE_SIZE);
+	vcpu_run_expect_sync(vcpu, 1);
+	for (uint64_t i = 0; i < HUGE_SIZE / 4096; i++)
+		ASSERT_EQ(0x1000 + i, w[i * PAGE_WORDS]);
+	TH_LOG("AnonHugePages: %lu kB more than before", anon_huge_kib() - before);
+
+	ASSERT_EQ(0, madvise(p + 700 * 4096UL, 4096, MADV_DONTNEED));
+	w[701 * PAGE_WORDS + 1] = 0x701;
+	vcpu_run_expect_sync(vcpu, 0);
+	vcpu_run_expect_sync(vcpu, 0x701);
+	vcpu_run_expect_sync(vcpu, 2);
+	EXPECT_EQ(0x700, w[700 * PAGE_WORDS]);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+	munmap(raw, HUGE_SIZE + (2UL << 20));
 }
 
 static void guest_touch(uint64_t id, uint64_t gpa)
