@@ -465,8 +465,6 @@ static const struct {
 	  "first touch of 64 MiB, transparent huge pages allowed" },
 	{ "4", "boot_s", "boot", "s", "lower",
 	  "boot to guest user space: launcher start to /init's port 0xf5 write" },
-	{ "4b", "boot_guest_s", "boot", "s", "lower",
-	  "of 4: the guest kernel's uptime as /init starts (the guest's clock)" },
 	{ "5a", "compute_s", "boot", "s", "lower",
 	  "CPU-bound program in the guest (primes below 5*10^8), guest's clock" },
 	{ "5b", "compute_rel", "boot", "×native", "lower",
@@ -895,7 +893,6 @@ struct child {
 	/* now_ns() of each event, 0 until it happens */
 	uint64_t launch, mark, compute_start, compute_end;
 	double compute_ns;
-	double uptime;		/* the guest's, as its /init starts */
 	/* The guest's timer interrupts before and after the program. */
 	unsigned long irq0[2], loc[2];
 	bool compute_ok, idle;
@@ -984,9 +981,7 @@ static void child_guest_line(struct child *c, const char *line, uint64_t now)
 	if (!p)
 		return;
 	p += strlen("BENCH-GUEST ");
-	if (!strncmp(p, "up uptime=", 10)) {
-		c->uptime = strtod(p + 10, NULL);
-	} else if (!strncmp(p, "irq-before ", 11) ||
+	if (!strncmp(p, "irq-before ", 11) ||
 		   !strncmp(p, "irq-after ", 10)) {
 		/* "irq-before LOC:   1234   Local timer interrupts" */
 		int after = p[4] == 'a';
@@ -1274,8 +1269,6 @@ static void bench_boot(struct hv *hv, int round)
 	}
 
 	put_sample(hv, "boot_s", round, (c.mark - c.launch) / 1e9);
-	if (c.uptime > 0)
-		put_sample(hv, "boot_guest_s", round, c.uptime);
 	put_sample(hv, "compute_s", round, c.compute_ns / 1e9);
 	put_sample(hv, "launcher_rss_mib", round, mem.rss_kib / 1024);
 	put_sample(hv, "launcher_anon_mib", round, mem.anon_kib / 1024);
