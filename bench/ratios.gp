@@ -25,5 +25,5 @@ set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
 plot dat using 0:2:($0 - 0.35):($0 + 0.35):(1):2:($5 > 0 ? 0x33aa33 : 0xcc3333):xtic(1) \
 	with boxxyerror lc rgb variable, \
      dat using 0:2:3:4 with yerrorbars lc rgb "black" pt 0, \
-     dat using 0:($2 > 1 ? $2 * 1.12 : $2 / 1.12):(sprintf("%.2f", $2)) \
+     dat using 0:($2 > 1 ? $2 * 1.12 : $2 / 1.12):($2 < 0.1 ? sprintf("%.3f", $2) : sprintf("%.2f", $2)) \
 	with labels font ",9"
