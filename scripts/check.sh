@@ -140,7 +140,9 @@ run_pass() {
 # (QEMU's threaded TCG with nested SVM is the suspect, not proven),
 # VMW86_SMP=2 with VMW86_PASSES=la57 runs it all on two CPUs.
 all_tests=$(awk '{ print $1 }' "$TDIR/run_list" "$RDIR/run_list" | grep -vx cpus | tr '\n' ' ')
-smp_tests=cpus
+# The guest-SMP tests also run there: an SMP Linux guest and the APIC
+# tests with vCPU threads on two real CPUs (kicks are real IPIs then).
+smp_tests="cpus lapic smp vmw86_run_shell"
 if [[ -n ${VMW86_TESTS:-} ]]; then
 	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS
 else
