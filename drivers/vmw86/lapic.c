@@ -847,6 +847,18 @@ bool vmw86_lapic_take_nmi(struct vmw86_vcpu *vcpu)
 }
 
 /**
+ * vmw86_lapic_has_interrupt() - does the APIC have a vector to deliver?
+ * @vcpu: the vCPU (its thread).
+ *
+ * Return: true if IRR holds a vector the processor priority lets through
+ * (whether or not the guest's IF allows it now); false without an APIC.
+ */
+bool vmw86_lapic_has_interrupt(struct vmw86_vcpu *vcpu)
+{
+	return vcpu->lapic && lapic_deliverable(vcpu->lapic) >= 0;
+}
+
+/**
  * vmw86_lapic_nmi_waiting() - is an NMI held back by an NMI in progress?
  * @vcpu: the vCPU (its thread).
  */

@@ -76,6 +76,7 @@ int vmw86_lapic_signal_msi(struct vmw86_vm *vm, const struct vmw86_msi *msi);
 int vmw86_lapic_update(struct vmw86_vcpu *vcpu, bool can_inject);
 bool vmw86_lapic_take_nmi(struct vmw86_vcpu *vcpu);
 bool vmw86_lapic_nmi_waiting(struct vmw86_vcpu *vcpu);
+bool vmw86_lapic_has_interrupt(struct vmw86_vcpu *vcpu);
 bool vmw86_lapic_accepts_extint(struct vmw86_vcpu *vcpu);
 bool vmw86_lapic_has_events(struct vmw86_vcpu *vcpu);
 int vmw86_lapic_halt(struct vmw86_vcpu *vcpu);

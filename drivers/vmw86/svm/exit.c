@@ -14,6 +14,7 @@
 #include <asm/trapnr.h>
 
 #include "svm.h"
+#include "../lapic.h"
 
 /* Instruction lengths, used when the CPU has no NextRIP (APM 15.7.1). */
 #define LEN_CPUID	2
@@ -431,6 +432,30 @@ static void save_interrupted_event(struct vmw86_vcpu *vcpu)
 	svm->reinject_err = svm->vmcb->control.exit_int_info_err;
 }
 
+/*
+ * The interrupt window opened with RIP on a HLT and an interrupt waiting:
+ * take the interrupt as the HLT's wake-up, by retiring the HLT first. That
+ * is what the CPU does when the interrupt arrives just after the HLT began,
+ * so it is always allowed; and it keeps "sti; hlt" safe on an SVM that
+ * opens the window inside the STI shadow (QEMU's): the interrupt would
+ * otherwise be taken before the HLT, which then sleeps with nothing left
+ * to wake it.
+ */
+static void skip_hlt_before_interrupt(struct vmw86_vcpu *vcpu)
+{
+	u64 cs_base;
+	bool db, l;
+	u8 insn;
+
+	if (vcpu->pending_irq < 0 && !vmw86_lapic_has_interrupt(vcpu))
+		return;
+	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
+	if (vmw86_read_gva(vcpu, cs_base + (l ? vcpu->rip : (u32)vcpu->rip),
+			   &insn, 1) || insn != 0xf4)
+		return;
+	vcpu->rip = l ? vcpu->rip + 1 : (u32)(vcpu->rip + 1);
+}
+
 /**
  * svm_handle_exit() - act on the #VMEXIT that just happened
  * @vcpu: the vCPU, back from svm_enter_guest().
@@ -467,6 +492,7 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 	case SVM_EXIT_VINTR:
 		/* The window is open: inject, or report it, before re-entry. */
 		svm_clear_irq_window(vcpu);
+		skip_hlt_before_interrupt(vcpu);
 		return 1;
 	case SVM_EXIT_CPUID:
 		return handle_cpuid(vcpu);
