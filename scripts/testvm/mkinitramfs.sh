@@ -12,6 +12,7 @@
 #   /bin/vmw86-run                 the launcher
 #   /tests/<its tests>, guest initramfs images   after the selftests in run_list
 #   /boot/vmlinuz-$KVER            the kernel the launcher boots as a guest
+#   /boot/vmlinux-$KVER            the same, uncompressed (ELF)
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR]
 #                       [-s "NAME..."] [-l FILE]
@@ -110,6 +111,23 @@ if [[ -n $rdir ]]; then
 	install -m 0644 "$rdir"/*.cpio.gz "$root/tests/"
 	mkdir -p "$root/boot"
 	cp "$guest_kernel" "$root/boot/vmlinuz-$KVER" || die "$guest_kernel unreadable"
+	# The same kernel uncompressed, for the launcher's ELF path: taken out
+	# of the bzImage by the kernel's own scripts/extract-vmlinux (from
+	# Debian's linux-source tarball, at build time), cached next to OUT.
+	vmlinux=$(dirname "$out")/vmlinux-$KVER
+	if [[ ! -s $vmlinux || $guest_kernel -nt $vmlinux ]]; then
+		xv=$(dirname "$out")/extract-vmlinux
+		if [[ ! -s $xv ]]; then
+			tar -xJOf /usr/src/linux-source-6.1.tar.xz \
+				linux-source-6.1/scripts/extract-vmlinux >"$xv.tmp" ||
+				die "extract-vmlinux not in /usr/src/linux-source-6.1.tar.xz"
+			mv "$xv.tmp" "$xv"
+		fi
+		sh "$xv" "$guest_kernel" >"$vmlinux.tmp" ||
+			die "extract-vmlinux could not unpack $guest_kernel"
+		mv "$vmlinux.tmp" "$vmlinux"
+	fi
+	cp "$vmlinux" "$root/boot/vmlinux-$KVER"
 	cat "$rdir/run_list" >>"$all_list"
 fi
 

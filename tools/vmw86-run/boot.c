@@ -6,12 +6,19 @@
  * initrd, and the vCPU starts in long mode at load address + 0x200 with
  * identity-mapped page tables, a flat GDT and RSI = boot_params.
  *
+ * An uncompressed vmlinux (ELF) boots the same way, without the
+ * decompressor: its PT_LOAD segments go to their physical addresses, the
+ * setup header is made up here (the file has none), and the vCPU starts at
+ * the ELF entry point, the kernel's own startup_64, which takes the same
+ * state (boot.rst, "64-bit Boot Protocol").
+ *
  * Guest physical layout below 1 MiB (all RAM, most of it reserved in e820):
  *   0x00500  GDT                 0x07000  boot_params
  *   0x09000  PML4, PDPT, 4 PDs   0x20000  command line
  *   0x9fc00 - 0x100000           reserved (EBDA, VGA, BIOS in a real PC);
  *                                the ACPI tables from 0xe0000 (acpi.c)
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -108,21 +115,158 @@ static int read_file(const char *what, const char *path, u8 **buf, size_t *size)
 	return 0;
 }
 
-/* Checks the bzImage, the command line and the initrd against guest RAM. */
+/* x86's COMMAND_LINE_SIZE: what a vmlinux, which has no header, takes. */
+#define ELF_CMDLINE_SIZE	2048
+/* A vmlinux is linked for the kernel text mapping (arch/x86/kernel/vmlinux.lds.S). */
+#define KERNEL_TEXT_START	0xffffffff80000000ULL
+#define ELF_INITRD_ADDR_MAX	0x7fffffffU
+
+static const Elf64_Phdr *elf_phdr(const struct boot_image *img, int i)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->kernel;
+
+	return (const Elf64_Phdr *)(img->kernel + eh->e_phoff +
+				    (size_t)i * eh->e_phentsize);
+}
+
+/*
+ * Checks an uncompressed vmlinux: a 64-bit x86 executable whose loadable
+ * segments lie inside the file and go to physical addresses in low guest
+ * RAM, with the entry point in one of them, linked in the kernel text
+ * mapping (a user program is not). Sets load_addr (lowest) and returns the
+ * end of the highest.
+ */
+static int elf_check(struct boot_image *img, const struct options *opt,
+		     u64 low_end, u64 *kend)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->kernel;
+	u64 entry_vaddr = 0;
+	int i, loads = 0;
+
+	if (img->kernel_size < sizeof(*eh) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_phoff > img->kernel_size ||
+	    eh->e_phnum > (img->kernel_size - eh->e_phoff) / sizeof(Elf64_Phdr)) {
+		pr_info("kernel '%s': an ELF file, but not a 64-bit x86 executable",
+			opt->kernel);
+		return -1;
+	}
+	img->load_addr = ~0ULL;
+	*kend = 0;
+	for (i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_phdr(img, i);
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		loads++;
+		if (ph->p_filesz > ph->p_memsz ||
+		    ph->p_offset > img->kernel_size ||
+		    ph->p_filesz > img->kernel_size - ph->p_offset) {
+			pr_info("kernel '%s': segment %d lies outside the file",
+				opt->kernel, i);
+			return -1;
+		}
+		if (ph->p_paddr < HIGH_MEMORY || ph->p_paddr > low_end ||
+		    ph->p_memsz > low_end - ph->p_paddr) {
+			pr_info("kernel '%s': needs guest RAM at 0x%llx-0x%llx, --memory gives %llu MiB",
+				opt->kernel, (unsigned long long)ph->p_paddr,
+				(unsigned long long)(ph->p_paddr + ph->p_memsz),
+				(unsigned long long)opt->mem_size / MiB);
+			return -1;
+		}
+		if (ph->p_paddr < img->load_addr)
+			img->load_addr = ph->p_paddr;
+		if (ph->p_paddr + ph->p_memsz > *kend)
+			*kend = ph->p_paddr + ph->p_memsz;
+		if (eh->e_entry >= ph->p_paddr &&
+		    eh->e_entry - ph->p_paddr < ph->p_filesz)
+			entry_vaddr = ph->p_vaddr + (eh->e_entry - ph->p_paddr);
+	}
+	if (!loads || !entry_vaddr) {
+		pr_info("kernel '%s': %s", opt->kernel, loads ?
+			"the entry point is in no loadable segment" :
+			"no loadable segment");
+		return -1;
+	}
+	/* The per-CPU segment is linked at 0; the code is not. */
+	if (entry_vaddr < KERNEL_TEXT_START) {
+		pr_info("kernel '%s': not a Linux vmlinux (its entry is linked at 0x%llx, outside the kernel text mapping)",
+			opt->kernel, (unsigned long long)entry_vaddr);
+		return -1;
+	}
+	img->elf = true;
+	img->entry = eh->e_entry;
+	img->version = 0x020f;
+	img->cmdline_size = ELF_CMDLINE_SIZE;
+	return 0;
+}
+
+/* The command line, NUL included, must fit in cmdline_size + 1. */
+static int check_cmdline(struct boot_image *img, const struct options *opt)
+{
+	if (strlen(opt->cmdline) > img->cmdline_size ||
+	    strlen(opt->cmdline) >= BOOT_CMDLINE_MAX) {
+		pr_info("--cmdline: %zu characters, the kernel takes at most %u",
+			strlen(opt->cmdline), img->cmdline_size);
+		return -1;
+	}
+	img->cmdline = opt->cmdline;
+	return 0;
+}
+
+/* Places the initrd as high as it may go, above the kernel's end. */
+static int place_initrd(struct boot_image *img, const struct options *opt,
+			u64 low_end, u64 kend, u32 initrd_max)
+{
+	u64 top = low_end;
+
+	if (!opt->initrd)
+		return 0;
+	if (read_file("initrd", opt->initrd, &img->initrd, &img->initrd_size))
+		return -1;
+	if ((u64)initrd_max + 1 < top)
+		top = (u64)initrd_max + 1;
+	top &= ~(4 * KiB - 1);
+	kend = (kend + 4 * KiB - 1) & ~(4 * KiB - 1);
+	if (img->initrd_size > top || top - img->initrd_size < kend) {
+		pr_info("initrd '%s': %zu bytes do not fit in guest RAM between the kernel's end (%llu MiB) and %llu MiB (initrd_addr_max 0x%x, --memory %llu MiB)",
+			opt->initrd, img->initrd_size,
+			(unsigned long long)kend / MiB,
+			(unsigned long long)top / MiB, initrd_max,
+			(unsigned long long)opt->mem_size / MiB);
+		return -1;
+	}
+	img->initrd_addr = (top - img->initrd_size) & ~(4 * KiB - 1);
+	return 0;
+}
+
+/*
+ * Checks the kernel (a bzImage or a vmlinux), the command line and the
+ * initrd against guest RAM.
+ */
 int boot__load_files(struct boot_image *img, const struct options *opt)
 {
 	u64 low_end = opt->mem_size < LOW_RAM_END ? opt->mem_size : LOW_RAM_END;
-	u64 init_size, pref, align, kend, top;
-	u32 cmdline_size, initrd_max;
+	u64 init_size, pref, align, kend;
 	size_t setup_sects, hdr_end, len;
 	const u8 *k;
 
 	if (read_file("kernel", opt->kernel, &img->kernel, &img->kernel_size))
 		return -1;
 	k = img->kernel;
+	if (img->kernel_size >= SELFMAG && !memcmp(k, ELFMAG, SELFMAG)) {
+		if (elf_check(img, opt, low_end, &kend) ||
+		    check_cmdline(img, opt))
+			return -1;
+		return place_initrd(img, opt, low_end, kend,
+				    ELF_INITRD_ADDR_MAX);
+	}
 	if (img->kernel_size < 0x1000 || get32(k, HDR_HEADER) != 0x53726448 ||
 	    get16(k, HDR_BOOT_FLAG) != 0xaa55) {
-		pr_info("kernel '%s': not a bzImage (no \"HdrS\" boot header at 0x202)",
+		pr_info("kernel '%s': not a bzImage (no \"HdrS\" boot header at 0x202) nor an ELF vmlinux",
 			opt->kernel);
 		return -1;
 	}
@@ -163,36 +307,11 @@ int boot__load_files(struct boot_image *img, const struct options *opt)
 		return -1;
 	}
 
-	/* The command line, NUL included, must fit in cmdline_size + 1. */
-	cmdline_size = get32(k, HDR_CMDLINE_SIZE);
-	if (strlen(opt->cmdline) > cmdline_size ||
-	    strlen(opt->cmdline) >= BOOT_CMDLINE_MAX) {
-		pr_info("--cmdline: %zu characters, the kernel takes at most %u",
-			strlen(opt->cmdline), cmdline_size);
+	img->cmdline_size = get32(k, HDR_CMDLINE_SIZE);
+	if (check_cmdline(img, opt))
 		return -1;
-	}
-	img->cmdline = opt->cmdline;
-
-	if (!opt->initrd)
-		return 0;
-	if (read_file("initrd", opt->initrd, &img->initrd, &img->initrd_size))
-		return -1;
-	initrd_max = get32(k, HDR_INITRD_ADDR_MAX);
-	top = low_end;
-	if ((u64)initrd_max + 1 < top)
-		top = (u64)initrd_max + 1;
-	top &= ~(4 * KiB - 1);
-	kend = (kend + 4 * KiB - 1) & ~(4 * KiB - 1);
-	if (img->initrd_size > top || top - img->initrd_size < kend) {
-		pr_info("initrd '%s': %zu bytes do not fit in guest RAM between the kernel's end (%llu MiB) and %llu MiB (initrd_addr_max 0x%x, --memory %llu MiB)",
-			opt->initrd, img->initrd_size,
-			(unsigned long long)kend / MiB,
-			(unsigned long long)top / MiB, initrd_max,
-			(unsigned long long)opt->mem_size / MiB);
-		return -1;
-	}
-	img->initrd_addr = (top - img->initrd_size) & ~(4 * KiB - 1);
-	return 0;
+	return place_initrd(img, opt, low_end, kend,
+			    get32(k, HDR_INITRD_ADDR_MAX));
 }
 
 static void e820_add(u8 *bp, u64 addr, u64 size, u32 type)
@@ -267,25 +386,63 @@ static void setup_cpu(struct vm *vm, const struct boot_image *img)
 		    strerror(errno));
 
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = img->load_addr + 0x200;
+	regs.rip = img->entry;
 	regs.rsi = BOOT_PARAMS_ADDR;
 	regs.rflags = 0x2;
 	if (ioctl(vm->vcpus[0].fd, VMW86_SET_REGS, &regs) < 0)
 		die(EXIT_VMERROR, "VMW86_SET_REGS: %s", strerror(errno));
 }
 
+/* Each PT_LOAD segment at its physical address, the rest of it zeroed. */
+static void load_elf_segments(struct vm *vm, const struct boot_image *img)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->kernel;
+	int i;
+
+	for (i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_phdr(img, i);
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		memcpy(vm->ram + ph->p_paddr, img->kernel + ph->p_offset,
+		       ph->p_filesz);
+		memset(vm->ram + ph->p_paddr + ph->p_filesz, 0,
+		       ph->p_memsz - ph->p_filesz);
+	}
+}
+
+/*
+ * The setup header a bzImage would carry, for a vmlinux that has none:
+ * the fields the kernel reads after the 64-bit entry (boot.rst).
+ */
+static void elf_setup_header(u8 *bp, const struct boot_image *img)
+{
+	put16(bp, HDR_BOOT_FLAG, 0xaa55);
+	put32(bp, HDR_HEADER, 0x53726448);	/* "HdrS" */
+	put16(bp, HDR_VERSION, img->version);
+	put32(bp, HDR_INITRD_ADDR_MAX, ELF_INITRD_ADDR_MAX);
+	put32(bp, HDR_KERNEL_ALIGNMENT, 2 * MiB);
+	put32(bp, HDR_CMDLINE_SIZE, img->cmdline_size);
+	put16(bp, HDR_XLOADFLAGS, XLF_KERNEL_64);
+}
+
 void boot__setup(struct vm *vm, struct boot_image *img)
 {
 	u8 *bp = vm->ram + BOOT_PARAMS_ADDR;
 	const u8 *k = img->kernel;
-	size_t hdr_end = HDR_JUMP + 2 + k[HDR_JUMP + 1];
+	size_t hdr_end = img->elf ? 0 : HDR_JUMP + 2 + k[HDR_JUMP + 1];
 	u64 low_end = vm->ram_size < LOW_RAM_END ? vm->ram_size : LOW_RAM_END;
 
-	memcpy(vm->ram + img->load_addr, k + img->setup_size,
-	       img->kernel_size - img->setup_size);
-
 	memset(bp, 0, 4096);
-	memcpy(bp + BP_HDR, k + BP_HDR, hdr_end - BP_HDR);
+	if (img->elf) {
+		load_elf_segments(vm, img);
+		elf_setup_header(bp, img);
+	} else {
+		memcpy(vm->ram + img->load_addr, k + img->setup_size,
+		       img->kernel_size - img->setup_size);
+		memcpy(bp + BP_HDR, k + BP_HDR, hdr_end - BP_HDR);
+		img->entry = img->load_addr + 0x200;
+	}
 	bp[HDR_TYPE_OF_LOADER] = 0xff;		/* undefined boot loader */
 	bp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
 	put16(bp, HDR_HEAP_END_PTR, 0xfe00);
@@ -311,11 +468,12 @@ void boot__setup(struct vm *vm, struct boot_image *img)
 	acpi__setup(vm, bp);
 	setup_page_tables(vm);
 	setup_cpu(vm, img);
-	pr_debug("kernel at 0x%llx (%zu bytes, protocol %u.%02u), initrd at 0x%llx (%zu bytes), entry 0x%llx",
+	pr_debug("%s at 0x%llx (%zu bytes, protocol %u.%02u), initrd at 0x%llx (%zu bytes), entry 0x%llx",
+		 img->elf ? "vmlinux" : "bzImage",
 		 (unsigned long long)img->load_addr,
 		 img->kernel_size - img->setup_size, img->version >> 8,
 		 img->version & 0xff, (unsigned long long)img->initrd_addr,
-		 img->initrd_size, (unsigned long long)img->load_addr + 0x200);
+		 img->initrd_size, (unsigned long long)img->entry);
 	free(img->kernel);
 	free(img->initrd);
 }

@@ -107,6 +107,9 @@ struct boot_image {
 	size_t setup_size;	/* bytes of real-mode setup, incl. boot sector */
 	u64 load_addr;		/* GPA of the protected-mode kernel */
 	u64 initrd_addr;	/* GPA of the initrd, 0 without one */
+	bool elf;		/* an uncompressed vmlinux, not a bzImage */
+	u64 entry;		/* GPA of the 64-bit entry point */
+	u32 cmdline_size;	/* longest command line the kernel takes */
 };
 
 extern int verbose;

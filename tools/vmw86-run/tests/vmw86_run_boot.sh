@@ -14,11 +14,15 @@
 #   reset register; with reboot=t (Linux's triple-fault reboot, a
 #   deliberate triple fault) with status 3 and a one-line diagnosis;
 # - with --cpus 2 the guest runs on two vCPUs (skipped while the module
-#   has no local APIC: then --cpus 2 must be refused, saying so).
+#   has no local APIC: then --cpus 2 must be refused, saying so);
+# - the same kernel uncompressed (an ELF vmlinux, /boot/vmlinux-*, packed
+#   by the harness) boots to /init and powers off, without the
+#   decompressor.
 # The guest's console is copied here with a "# guest| " prefix.
 
 V=${VMW86_RUN:-/bin/vmw86-run}
 KERNEL=/boot/vmlinuz-$(uname -r)
+VMLINUX=/boot/vmlinux-$(uname -r)
 GUEST=${0%/*}/guest-initramfs.cpio.gz
 T=${TMPDIR:-/tmp}/vmw86-run-test.$$
 mkdir -p "$T"
@@ -42,7 +46,7 @@ bad() {
 }
 
 echo "TAP version 13"
-echo "1..30"
+echo "1..33"
 
 if [ ! -x "$V" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $KERNEL or $GUEST"
@@ -62,9 +66,11 @@ long=$(head -c 3000 /dev/zero | tr '\0' x)
 
 bad "no --kernel" "no --kernel" --memory 64M
 bad "missing kernel" "kernel '/nonexistent'.*No such file" --kernel /nonexistent
-bad "not a kernel" "not a bzImage" --kernel /bin/busybox
+bad "not a kernel" "not a bzImage" --kernel "$0"
+bad "an ELF program, not a kernel" "not a Linux vmlinux" --kernel /bin/busybox
 bad "boot protocol too old" "boot protocol 2.00" --kernel "$T/old"
 bad "kernel does not fit" "needs guest RAM up to" --kernel "$KERNEL" --memory 32M
+bad "vmlinux does not fit" "needs guest RAM at 0x" --kernel "$VMLINUX" --memory 32M
 bad "missing initrd" "initrd '/nonexistent'" --kernel "$KERNEL" --initrd /nonexistent
 bad "initrd does not fit" "do not fit in guest RAM" --kernel "$KERNEL" --initrd "$KERNEL" --memory 82M
 bad "command line too long" "3000 characters, the kernel takes at most" --kernel "$KERNEL" --cmdline "$long"
@@ -75,12 +81,13 @@ bad "cpus 0" "--cpus 0" --kernel "$KERNEL" --cpus 0
 bad "cpus not a number" "--cpus 'two': not a CPU count" --kernel "$KERNEL" --cpus two
 bad "cpus beyond VMW86_CAP_MAX_VCPUS" "at most [0-9]+ vCPUs" --kernel "$KERNEL" --cpus 1000
 
-# boot NAME CPUS CMDLINE: boots the guest; its console, stderr and exit
-# status land in $T/NAME.console, $T/NAME.err and $rc, and are shown here.
+# boot NAME CPUS CMDLINE [IMAGE]: boots the guest (IMAGE: $KERNEL); its
+# console, stderr and exit status land in $T/NAME.console, $T/NAME.err and
+# $rc, and are shown here.
 boot() {
-	name=$1 cpus=$2 cmdline=$3
+	name=$1 cpus=$2 cmdline=$3 image=${4:-$KERNEL}
 	start=$(cut -d' ' -f1 /proc/uptime)
-	timeout 90 "$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M --boot-time \
+	timeout 90 "$V" --kernel "$image" --initrd "$GUEST" --memory 256M --boot-time \
 		--cpus "$cpus" --cmdline "$cmdline" >"$T/$name.console" 2>"$T/$name.err" </dev/null
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
@@ -198,5 +205,15 @@ else
 		notok "guest on 2 vCPUs powers off (status 0), kernel log clean (got $rc)"
 	fi
 fi
-[ "$n" = 30 ] || echo "# planned 30, ran $n"
+# The uncompressed vmlinux: ELF segments at their physical addresses, the
+# 64-bit entry at startup_64, no decompressor.
+boot elf 1 "console=ttyS0 quiet" "$VMLINUX"
+if [ $rc = 0 ] && grep -q "VMW86RUN-GUEST-INIT" "$T/elf.console" &&
+   grep -q "^VMW86RUN-GUEST-BADLOG 0\$" "$T/elf.console"; then
+	ok "vmlinux (ELF) boots to /init and powers off, kernel log clean: $(sed -n 's/.*boot time: \([0-9.]* s\).*/\1/p' "$T/elf.err")"
+else
+	notok "vmlinux (ELF) boots to /init and powers off, kernel log clean (got $rc)"
+fi
+
+[ "$n" = 33 ] || echo "# planned 33, ran $n"
 rm -rf "$T"
