@@ -52,7 +52,10 @@ LAYOUT(_IOC_SIZE(VMW86_GET_XSAVE) == 4096);
 LAYOUT(_IOC_SIZE(VMW86_GET_MSRS) == 8);
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -87,6 +90,7 @@ TEST(capabilities)
 	EXPECT_EQ(1, ioctl(fd, VMW86_CHECK_EXTENSION,
 			   VMW86_CAP_IMMEDIATE_EXIT));
 	EXPECT_EQ(1, ioctl(fd, VMW86_CHECK_EXTENSION, VMW86_CAP_SYNC_REGS));
+	EXPECT_EQ(1, ioctl(fd, VMW86_CHECK_EXTENSION, VMW86_CAP_LAPIC));
 	bits = ioctl(fd, VMW86_CHECK_EXTENSION, VMW86_CAP_GUEST_PHYS_BITS);
 	EXPECT_LE(32, bits);
 	EXPECT_GE(52, bits);
@@ -94,6 +98,40 @@ TEST(capabilities)
 	EXPECT_EQ(0, ioctl(fd, VMW86_CHECK_EXTENSION, 0));
 	EXPECT_EQ(0, ioctl(fd, VMW86_CHECK_EXTENSION, 0x7fff));
 	close(fd);
+}
+
+/*
+ * Who may open /dev/vmw86: the node is 0660 root:root (root:vmw86 with
+ * scripts/udev/60-vmw86.rules); a user outside the group gets EACCES and
+ * so cannot make a VM at all.
+ */
+TEST(device_access_control)
+{
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, stat(VMW86_DEV, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0660, st.st_mode & 07777);
+	EXPECT_EQ(0, st.st_uid);
+	if (getuid() != 0)
+		SKIP(return, "needs root to become another user");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* nobody:nogroup, outside the device's group */
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		if (open(VMW86_DEV, O_RDWR) >= 0)
+			_exit(3);
+		_exit(errno == EACCES ? 0 : 4);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("2: could not drop privileges; 3: opened; 4: not EACCES");
 }
 
 TEST(vcpu_mmap_size)
