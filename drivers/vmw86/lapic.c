@@ -759,14 +759,18 @@ static void lapic_process_events(struct vmw86_lapic *apic)
 	if (test_and_clear_bit(VMW86_LAPIC_EV_POSTED, &apic->events)) {
 		for (i = 0; i < BITS_TO_LONGS(256); i++) {
 			unsigned long vecs = xchg(&apic->posted[i], 0);
-			unsigned long level = xchg(&apic->posted_level[i], 0);
 			unsigned int bit;
 
+			/*
+			 * A sender sets the level bit before the posted one, so
+			 * a vector taken here has its level bit already; only
+			 * the bits of vectors taken here may be cleared.
+			 */
 			for_each_set_bit(bit, &vecs, BITS_PER_LONG) {
 				u8 vec = i * BITS_PER_LONG + bit;
 
 				vec_set(apic, APIC_IRR, vec);
-				if (level & BIT(bit))
+				if (test_and_clear_bit(vec, apic->posted_level))
 					vec_set(apic, APIC_TMR, vec);
 				else
 					vec_clear(apic, APIC_TMR, vec);
