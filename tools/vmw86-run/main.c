@@ -17,6 +17,12 @@
 
 int verbose;
 
+/* Long options with no short form. */
+enum {
+	OPT_NO_SANDBOX = 256,
+	OPT_SANDBOX_SELFTEST,
+};
+
 void die(int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -67,7 +73,8 @@ u64 now_ns(void)
 static void usage(FILE *f)
 {
 	fputs("usage: vmw86-run --kernel IMAGE [--initrd FILE] [--cmdline STRING]\n"
-	      "                 [--memory SIZE] [--cpus N] [--boot-time] [--verbose]\n"
+	      "                 [--memory SIZE] [--cpus N] [--user USER] [--no-sandbox]\n"
+	      "                 [--boot-time] [--verbose]\n"
 	      "Boots a Linux bzImage under vmw86 (/dev/vmw86); the guest's serial\n"
 	      "console (COM1) is this program's standard output.\n"
 	      "  -k, --kernel IMAGE     bzImage (boot protocol 2.12 or later)\n"
@@ -75,6 +82,8 @@ static void usage(FILE *f)
 	      "  -c, --cmdline STRING   kernel command line\n"
 	      "  -m, --memory SIZE      guest RAM, e.g. 256M, 1G (default 256M)\n"
 	      "  -p, --cpus N           vCPUs, default 1 (more need vmw86's local APIC)\n"
+	      "  -u, --user USER        run as USER (a name or UID:GID) once set up\n"
+	      "      --no-sandbox       no seccomp allow-list for the run loop\n"
 	      "  -b, --boot-time        print the time from start to guest user space\n"
 	      "  -v, --verbose          debug messages (unowned ports, exits)\n"
 	      "  -h, --help             this text\n"
@@ -174,15 +183,20 @@ int main(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'p' },
 		{ "boot-time", no_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+		{ "sandbox-selftest", no_argument, NULL, OPT_SANDBOX_SELFTEST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options opt = { .mem_size = 256 * MiB, .cpus = 1, .cmdline = "" };
+	struct options opt = { .mem_size = 256 * MiB, .cpus = 1, .cmdline = "",
+			       .sandbox = true };
+	struct sandbox_user user = { 0 };
 	struct boot_image img = { 0 };
 	struct vm vm = { 0 };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "k:i:c:m:p:bvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:c:m:p:u:bvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			opt.kernel = optarg;
@@ -198,6 +212,15 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			opt.cpus = parse_cpus(optarg);
+			break;
+		case 'u':
+			sandbox__parse_user(optarg, &user);
+			break;
+		case OPT_NO_SANDBOX:
+			opt.sandbox = false;
+			break;
+		case OPT_SANDBOX_SELFTEST:
+			opt.sandbox_selftest = true;
 			break;
 		case 'b':
 			opt.boot_time = true;
@@ -220,14 +243,20 @@ int main(int argc, char **argv)
 	check_memory(opt.mem_size);
 	if (opt.cpus == 0)
 		die(EXIT_BADINPUT, "--cpus 0: the guest needs a CPU");
+	if (opt.sandbox_selftest && !opt.sandbox)
+		die(EXIT_BADINPUT, "--sandbox-selftest: tests the sandbox, which --no-sandbox turns off");
 	/* cpus > VMW86_CAP_MAX_VCPUS is checked in vm__init, against the module. */
 
 	if (boot__load_files(&img, &opt))
 		return EXIT_BADINPUT;
 
 	vm.boot_time = opt.boot_time;
+	vm.sandbox = opt.sandbox;
+	vm.sandbox_selftest = opt.sandbox_selftest;
 	vm.start_ns = now_ns();
 	vm__init(&vm, &opt);
 	boot__setup(&vm, &img);
+	/* /dev/vmw86, the files and the terminal are open; no thread yet. */
+	sandbox__drop_privileges(&user);
 	return vm__run(&vm);
 }

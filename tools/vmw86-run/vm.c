@@ -43,6 +43,13 @@
 #define RFLAGS_IF	0x200
 
 static pthread_mutex_t platform_mutex = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * vCPU threads pass this twice: once when they have started (glibc's
+ * start-up makes system calls the sandbox does not allow: rseq,
+ * set_robust_list), once when the device thread has entered the sandbox
+ * (sandbox.c), so that no guest instruction runs outside it.
+ */
+static pthread_barrier_t start_barrier;
 static struct vm *platform_vm;		/* for the device hooks below */
 static __thread struct vmw86_run *this_run;	/* the kick handler's target */
 
@@ -590,6 +597,8 @@ static void *vcpu__thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	pthread_barrier_wait(&start_barrier);
+	pthread_barrier_wait(&start_barrier);
 	status = vcpu__loop(vcpu);
 	if (status >= 0)
 		vm__stop(vcpu->vm, status, "a vCPU ended the VM");
@@ -652,12 +661,20 @@ int vm__run(struct vm *vm)
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
+	err = pthread_barrier_init(&start_barrier, NULL, vm->cpus + 1);
+	if (err)
+		die(EXIT_VMERROR, "pthread_barrier_init: %s", strerror(err));
 	for (i = 0; i < vm->cpus; i++) {
 		err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu__thread,
 				     &vm->vcpus[i]);
 		if (err)
 			die(EXIT_VMERROR, "vCPU %u: pthread_create: %s", i, strerror(err));
 	}
+	/* Every thread runs: what is left to do is the run loop's. */
+	pthread_barrier_wait(&start_barrier);
+	if (vm->sandbox)
+		sandbox__enter(vm->sandbox_selftest);
+	pthread_barrier_wait(&start_barrier);
 	platform__lock();
 	vm__timer_changed();
 	platform__unlock();

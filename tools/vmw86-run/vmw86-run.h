@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <linux/vmw86.h>
 
 typedef __u8 u8;
@@ -56,6 +57,8 @@ struct options {
 	unsigned int cpus;
 	bool boot_time;
 	int verbose;
+	bool sandbox;		/* the seccomp allow-list (off: --no-sandbox) */
+	bool sandbox_selftest;	/* --sandbox-selftest */
 };
 
 struct vm;
@@ -90,6 +93,8 @@ struct vm {
 	u64 pit_read_ns;	/* time spent in back-to-back guest PIT reads, */
 	u64 pit_reads;		/* and how many: what --boot-time reports */
 	bool boot_time;
+	bool sandbox;		/* from struct options */
+	bool sandbox_selftest;
 	int done;		/* set once, atomically, by vm__stop() */
 	int exit_status;
 	int event_fd;		/* eventfd: wakes the device thread */
@@ -123,6 +128,17 @@ u64 now_ns(void);
 /* boot.c: the Linux/x86 boot protocol, 64-bit entry */
 int boot__load_files(struct boot_image *img, const struct options *opt);
 void boot__setup(struct vm *vm, struct boot_image *img);
+
+/* sandbox.c: --user, PR_SET_NO_NEW_PRIVS and the seccomp allow-list */
+struct sandbox_user {
+	bool set;
+	const char *name;	/* as given */
+	uid_t uid;
+	gid_t gid;
+};
+void sandbox__parse_user(const char *arg, struct sandbox_user *u);
+void sandbox__drop_privileges(const struct sandbox_user *u);
+void sandbox__enter(bool selftest);
 
 /* acpi.c: the platform description */
 u64 acpi__setup(struct vm *vm, u8 *boot_params);
@@ -181,6 +197,7 @@ u64 pit__next_event(void);	/* ns; UINT64_MAX when no timer is armed */
 void serial__init(void);
 int serial__input_fd(void);	/* -1: nothing to wait for */
 int serial__poll(void);		/* -1: the user asked to leave */
+void serial__restore_terminal(void);	/* async-signal-safe */
 void rtc__init(void);
 void i8042__init(void);
 void debugport__init(void);

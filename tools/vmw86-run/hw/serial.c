@@ -185,23 +185,29 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 static struct termios saved_termios;
 static bool raw_mode;
 
-static void serial_restore_terminal(void)
+/* Also from signal handlers (sandbox.c's too): tcsetattr() is safe there. */
+void serial__restore_terminal(void)
 {
 	if (raw_mode)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
 	raw_mode = false;
 }
 
-/* Killed by a signal in raw mode: put the terminal back, then die of it. */
+/*
+ * Killed by a signal in raw mode: put the terminal back, then die of it.
+ * SA_RESETHAND has already made the action the default one, so the
+ * sandbox need not allow sigaction() here.
+ */
 static void serial_fatal_signal(int sig)
 {
-	serial_restore_terminal();
-	signal(sig, SIG_DFL);
+	serial__restore_terminal();
 	raise(sig);
 }
 
 static void serial_raw_terminal(void)
 {
+	struct sigaction sa = { .sa_handler = serial_fatal_signal,
+				.sa_flags = SA_RESETHAND };
 	struct termios raw;
 
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
@@ -212,10 +218,11 @@ static void serial_raw_terminal(void)
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw))
 		return;
 	raw_mode = true;
-	atexit(serial_restore_terminal);
-	signal(SIGTERM, serial_fatal_signal);
-	signal(SIGHUP, serial_fatal_signal);
-	signal(SIGQUIT, serial_fatal_signal);
+	atexit(serial__restore_terminal);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 /* One key from the user: Ctrl-A x leaves, anything else goes to the guest. */

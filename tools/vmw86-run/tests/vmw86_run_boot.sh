@@ -18,6 +18,11 @@
 # - the same kernel uncompressed (an ELF vmlinux, /boot/vmlinux-*, packed
 #   by the harness) boots to /init and powers off, without the
 #   decompressor.
+# - the sandbox (on in every boot above): a forbidden system call made on
+#   purpose (--sandbox-selftest) ends vmw86-run with status 4 and one line
+#   naming it; --user drops to that user (numeric: the test machine has no
+#   /etc/passwd) and the guest still powers off; an unknown user is bad
+#   input.
 # The guest's console is copied here with a "# guest| " prefix.
 
 V=${VMW86_RUN:-/bin/vmw86-run}
@@ -46,7 +51,7 @@ bad() {
 }
 
 echo "TAP version 13"
-echo "1..33"
+echo "1..37"
 
 if [ ! -x "$V" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $KERNEL or $GUEST"
@@ -80,15 +85,20 @@ bad "memory beyond the host" "more than the host has|cannot map" --kernel "$KERN
 bad "cpus 0" "--cpus 0" --kernel "$KERNEL" --cpus 0
 bad "cpus not a number" "--cpus 'two': not a CPU count" --kernel "$KERNEL" --cpus two
 bad "cpus beyond VMW86_CAP_MAX_VCPUS" "at most [0-9]+ vCPUs" --kernel "$KERNEL" --cpus 1000
+bad "unknown --user" "--user 'vmw86-no-such-user': no such user" --kernel "$KERNEL" \
+	--user vmw86-no-such-user
 
-# boot NAME CPUS CMDLINE [IMAGE]: boots the guest (IMAGE: $KERNEL); its
-# console, stderr and exit status land in $T/NAME.console, $T/NAME.err and
-# $rc, and are shown here.
+# boot NAME CPUS CMDLINE [IMAGE]: boots the guest (IMAGE: $KERNEL), with
+# $boot_args as further options; its console, stderr and exit status land
+# in $T/NAME.console, $T/NAME.err and $rc, and are shown here.
+boot_args=
 boot() {
 	name=$1 cpus=$2 cmdline=$3 image=${4:-$KERNEL}
 	start=$(cut -d' ' -f1 /proc/uptime)
+	# shellcheck disable=SC2086 # $boot_args: options, split on purpose
 	timeout 90 "$V" --kernel "$image" --initrd "$GUEST" --memory 256M --boot-time \
-		--cpus "$cpus" --cmdline "$cmdline" >"$T/$name.console" 2>"$T/$name.err" </dev/null
+		--cpus "$cpus" --cmdline "$cmdline" $boot_args \
+		>"$T/$name.console" 2>"$T/$name.err" </dev/null
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
 	tr -d '\r' <"$T/$name.console" >"$T/$name.tmp" && mv "$T/$name.tmp" "$T/$name.console"
@@ -215,5 +225,48 @@ else
 	notok "vmlinux (ELF) boots to /init and powers off, kernel log clean (got $rc)"
 fi
 
-[ "$n" = 33 ] || echo "# planned 33, ran $n"
+# The sandbox: once set up, the launcher may make only its run loop's
+# system calls. --sandbox-selftest makes a forbidden one (socket) right
+# after; the SIGSYS handler must name it in one line and exit with 4.
+"$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M --sandbox-selftest \
+	>"$T/selftest.console" 2>"$T/selftest.err" </dev/null
+rc=$?
+sed 's/^/# selftest stderr| /' "$T/selftest.err"
+if [ $rc = 4 ] && [ "$(wc -l <"$T/selftest.err")" = 1 ] &&
+   grep -q "^vmw86-run: sandbox: forbidden system call socket " "$T/selftest.err"; then
+	ok "sandbox: a forbidden system call (socket) ends it: status 4, one line naming it"
+else
+	notok "sandbox: a forbidden system call (socket) ends it: status 4, one line naming it (got $rc)"
+fi
+
+# --user: the IDs in /proc while the guest runs are the ones asked for.
+(
+	while :; do
+		for p in $(pidof vmw86-run); do
+			grep "^[UG]id:" "/proc/$p/status"
+		done
+		sleep 0.2
+	done
+) >"$T/ids" 2>/dev/null &
+watcher=$!
+boot_args="--user 65534:65534"
+boot user 1 "console=ttyS0 quiet"
+boot_args=
+kill $watcher
+wait $watcher 2>/dev/null
+if [ $rc = 0 ] && grep -q "VMW86RUN-GUEST-INIT" "$T/user.console" &&
+   grep -q "guest powered off (ACPI S5" "$T/user.err"; then
+	ok "--user 65534:65534: the guest boots to /init and powers off (status 0)"
+else
+	notok "--user 65534:65534: the guest boots to /init and powers off (status 0, got $rc)"
+fi
+if grep -q "^Uid:[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534\$" "$T/ids" &&
+   grep -q "^Gid:[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534\$" "$T/ids"; then
+	ok "--user 65534:65534: the launcher runs as UID and GID 65534"
+else
+	notok "--user 65534:65534: the launcher runs as UID and GID 65534"
+	sort -u "$T/ids" | sed 's/^/#   seen: /'
+fi
+
+[ "$n" = 37 ] || echo "# planned 37, ran $n"
 rm -rf "$T"
