@@ -45,58 +45,7 @@
 
 #include "kselftest_harness.h"
 #include "vmw86_lib.h"
-
-/* xAPIC register offsets (SDM vol. 3, table 10-1). */
-#define APIC_GPA	0xfee00000UL
-#define APIC_ID		0x20
-#define APIC_LVR	0x30
-#define APIC_TPR	0x80
-#define APIC_PPR	0xa0
-#define APIC_EOI	0xb0
-#define APIC_LDR	0xd0
-#define APIC_DFR	0xe0
-#define APIC_SVR	0xf0
-#define APIC_ISR	0x100
-#define APIC_IRR	0x200
-#define APIC_ICR	0x300
-#define APIC_ICR2	0x310
-#define APIC_LVTT	0x320
-#define APIC_LVT0	0x350
-#define APIC_TMICT	0x380
-#define APIC_TMCCT	0x390
-#define APIC_TDCR	0x3e0
-
-#define SVR_ENABLE		(1u << 8)
-#define SPURIOUS_VECTOR		0xff
-#define LVT_MASKED		(1u << 16)
-#define LVTT_PERIODIC		(1u << 17)
-#define LVTT_TSC_DEADLINE	(2u << 17)
-#define TDCR_DIV_1		0xb
-#define TDCR_DIV_16		0x3
-
-/* ICR (SDM vol. 3, figure 10-12). */
-#define ICR_FIXED	(0u << 8)
-#define ICR_NMI		(4u << 8)
-#define ICR_INIT	(5u << 8)
-#define ICR_STARTUP	(6u << 8)
-#define ICR_LOGICAL	(1u << 11)
-#define ICR_BUSY	(1u << 12)
-#define ICR_ASSERT	(1u << 14)
-#define ICR_LEVEL	(1u << 15)
-#define ICR_SELF	(1u << 18)
-#define ICR_ALL_BUT_SELF (3u << 18)
-
-#define MSR_IA32_APICBASE	0x1b
-#define APICBASE_BSP		(1UL << 8)
-#define APICBASE_EXTD		(1UL << 10)
-#define APICBASE_EN		(1UL << 11)
-#define MSR_IA32_TSC_DEADLINE	0x6e0
-#define X2APIC_MSR(reg)		(0x800 + ((reg) >> 4))
-#define X2APIC_SELF_IPI		0x83f
-
-#define CPUID_1_EDX_APIC		(1u << 9)
-#define CPUID_1_ECX_X2APIC		(1u << 21)
-#define CPUID_1_ECX_TSC_DEADLINE	(1u << 24)
+#include "apic.h"
 
 #define TIMER_VECTOR	0xe0
 #define REPORT_PORT	0x2000
@@ -106,40 +55,10 @@
  * Guest side
  */
 
-static inline uint32_t apic_read(uint32_t reg)
-{
-	uint32_t v;
-
-	/* A plain 32-bit MOV, the one form guests use (and vmw86 emulates). */
-	asm volatile("movl (%1), %0" : "=r"(v) : "r"(APIC_GPA + reg)
-		     : "memory");
-	return v;
-}
-
-static inline void apic_write(uint32_t reg, uint32_t v)
-{
-	asm volatile("movl %0, (%1)" :: "r"(v), "r"(APIC_GPA + reg)
-		     : "memory");
-}
-
 /* Is @vec set in the 256-bit IRR, ISR or TMR at @base? */
 static inline bool apic_vec_set(uint32_t base, uint8_t vec)
 {
 	return apic_read(base + (vec >> 5) * 0x10) & (1u << (vec & 31));
-}
-
-static inline void apic_send_ipi(uint8_t dest, uint32_t icr)
-{
-	apic_write(APIC_ICR2, (uint32_t)dest << 24);
-	apic_write(APIC_ICR, icr);
-}
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | ((uint64_t)hi << 32);
 }
 
 static inline uint64_t get_cr8(void)
@@ -153,12 +72,6 @@ static inline uint64_t get_cr8(void)
 static inline void set_cr8(uint64_t v)
 {
 	asm volatile("mov %0, %%cr8" :: "r"(v) : "memory");
-}
-
-/* Sleep in HLT with interrupts enabled only for it (STI's shadow covers it). */
-static inline void safe_halt(void)
-{
-	asm volatile("sti; hlt; cli" ::: "memory");
 }
 
 /* Open the interrupt window for a moment: pending interrupts are taken. */

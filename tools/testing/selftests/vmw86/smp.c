@@ -52,38 +52,7 @@
 
 #include "kselftest_harness.h"
 #include "vmw86_lib.h"
-
-/* xAPIC register offsets (SDM vol. 3, table 10-1). */
-#define APIC_GPA	0xfee00000UL
-#define APIC_EOI	0xb0
-#define APIC_LDR	0xd0
-#define APIC_DFR	0xe0
-#define APIC_SVR	0xf0
-#define APIC_ICR	0x300
-#define APIC_ICR2	0x310
-
-#define SVR_ENABLE	(1u << 8)
-#define SPURIOUS_VECTOR	0xff
-#define DFR_FLAT	0xffffffffu
-#define DFR_CLUSTER	0x0fffffffu
-
-/* ICR (SDM vol. 3, figure 10-12); MSI data uses the same mode bits. */
-#define ICR_FIXED	(0u << 8)
-#define ICR_LOWEST	(1u << 8)
-#define ICR_NMI		(4u << 8)
-#define ICR_INIT	(5u << 8)
-#define ICR_STARTUP	(6u << 8)
-#define ICR_MODE_MASK	(7u << 8)
-#define ICR_LOGICAL	(1u << 11)
-#define ICR_ASSERT	(1u << 14)
-#define ICR_LEVEL	(1u << 15)
-#define ICR_SELF	(1u << 18)
-#define ICR_ALL_INC	(2u << 18)
-#define ICR_ALL_BUT	(3u << 18)
-
-#define MSR_IA32_APICBASE	0x1b
-#define APICBASE_EXTD		(1UL << 10)
-#define X2APIC_MSR(reg)		(0x800 + ((reg) >> 4))
+#include "apic.h"
 
 #define NR_VCPUS	4	/* more than the test machine's CPUs */
 #define AP_VECTOR	(LOW_BLOB_GPA >> 12)	/* STARTUP vector 8: 0x8000 */
@@ -137,29 +106,6 @@ struct smp_shared {
 
 static struct smp_shared sh;
 
-static inline uint32_t apic_read(uint32_t reg)
-{
-	uint32_t v;
-
-	asm volatile("movl (%1), %0" : "=r"(v) : "r"(APIC_GPA + reg)
-		     : "memory");
-	return v;
-}
-
-static inline void apic_write(uint32_t reg, uint32_t v)
-{
-	asm volatile("movl %0, (%1)" :: "r"(v), "r"(APIC_GPA + reg)
-		     : "memory");
-}
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | ((uint64_t)hi << 32);
-}
-
 static inline void sti(void)
 {
 	asm volatile("sti" ::: "memory");
@@ -168,12 +114,6 @@ static inline void sti(void)
 static inline void cli(void)
 {
 	asm volatile("cli" ::: "memory");
-}
-
-/* HLT with interrupts enabled only for it (STI's shadow covers it). */
-static inline void safe_halt(void)
-{
-	asm volatile("sti; hlt; cli" ::: "memory");
 }
 
 /*
@@ -284,8 +224,8 @@ asm(
 static void start_aps(void)
 {
 	apic_write(APIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
-	apic_write(APIC_ICR, ICR_ALL_BUT | ICR_INIT | ICR_ASSERT | ICR_LEVEL);
-	apic_write(APIC_ICR, ICR_ALL_BUT | ICR_STARTUP | AP_VECTOR);
+	apic_write(APIC_ICR, ICR_ALL_BUT_SELF | ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+	apic_write(APIC_ICR, ICR_ALL_BUT_SELF | ICR_STARTUP | AP_VECTOR);
 	if (!spin_until(sh.up == sh.nr_vcpus - 1, WAIT_MS))
 		guest_fail(__LINE__, "APs up", sh.up, sh.nr_vcpus - 1);
 }
@@ -908,7 +848,7 @@ static const struct dest_case dest_cases[] = {
 	{ "physical broadcast 0xff", PH_FLAT, 0, 0xff, 0xf },
 	{ "shorthand self", PH_FLAT, ICR_SELF, 3, 0x1 },
 	{ "shorthand all including self", PH_FLAT, ICR_ALL_INC, 0, 0xf },
-	{ "shorthand all but self", PH_FLAT, ICR_ALL_BUT, 0, 0xe },
+	{ "shorthand all but self", PH_FLAT, ICR_ALL_BUT_SELF, 0, 0xe },
 	{ "lowest priority flat 0x0e", PH_FLAT, ICR_LOWEST | ICR_LOGICAL, 0x0e, 0xe },
 	{ "NMI physical 2", PH_FLAT, ICR_NMI, 2, 0x4 },
 	{ "cluster 0x03", PH_CLUSTER, ICR_LOGICAL, 0x03, 0x3 },
@@ -924,7 +864,7 @@ static const struct dest_case dest_cases[] = {
 	{ "x2APIC cluster 0 0x9, the sender too", PH_X2APIC, ICR_LOGICAL, 0x00000009, 0x9 },
 	{ "x2APIC cluster 1 0x1: nobody", PH_X2APIC, ICR_LOGICAL, 0x00010001, 0 },
 	{ "x2APIC shorthand self", PH_X2APIC, ICR_SELF, 2, 0x1 },
-	{ "x2APIC shorthand all but self", PH_X2APIC, ICR_ALL_BUT, 0, 0xe },
+	{ "x2APIC shorthand all but self", PH_X2APIC, ICR_ALL_BUT_SELF, 0, 0xe },
 	{ "x2APIC lowest priority cluster 0 0xe", PH_X2APIC, ICR_LOWEST | ICR_LOGICAL, 0x0000000e, 0xe },
 	{ "x2APIC NMI physical 1", PH_X2APIC, ICR_NMI, 1, 0x2 },
 };
@@ -998,7 +938,7 @@ static void enter_phase(uint32_t phase)
 	configure(0, phase);
 	sh.phase = phase;
 	sti();
-	send_ipi(0, 0, ICR_ALL_BUT | WAKE_VEC);
+	send_ipi(0, 0, ICR_ALL_BUT_SELF | WAKE_VEC);
 	for (uint32_t i = 1; i < sh.nr_vcpus; i++)
 		if (!spin_until(sh.conf[i] == phase, WAIT_MS))
 			guest_fail(__LINE__, "vCPU configured", i, phase);
@@ -1073,7 +1013,7 @@ static void guest_dest_bsp(uint32_t me)
 	}
 	cli();
 	sh.phase = PH_QUIT;
-	send_ipi(me, 0, ICR_ALL_BUT | WAKE_VEC);
+	send_ipi(me, 0, ICR_ALL_BUT_SELF | WAKE_VEC);
 	GUEST_DONE();
 }
 
