@@ -135,6 +135,15 @@ static int lapic_deliverable(struct vmw86_lapic *apic)
  * The timer (SDM 10.5.4)
  */
 
+/* @a modulo @b, for a nanosecond span past its expiry. */
+static u64 div64_u64_rem_ns(u64 a, u64 b)
+{
+	u64 rem;
+
+	div64_u64_rem(a, b, &rem);
+	return rem;
+}
+
 static u32 timer_mode(struct vmw86_lapic *apic)
 {
 	return reg_get(apic, APIC_LVTT) & LAPIC_TIMER_MODE_MASK;
@@ -208,19 +217,30 @@ static void timer_start_deadline(struct vmw86_lapic *apic)
 	timer_arm_ns(apic, ns);
 }
 
-/* Current count: what is left of this period, in divided bus clocks. */
+/*
+ * Current count: what is left of this period, in divided bus clocks. A
+ * periodic count reloads at 0 and never reads 0 (10.5.4), even while the
+ * hrtimer's callback, on another CPU, has not moved the expiry on yet.
+ */
 static u32 timer_current_count(struct vmw86_lapic *apic)
 {
+	u32 initial = reg_get(apic, APIC_TMICT);
+	u64 count;
 	s64 left;
 
-	if (timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE ||
-	    !reg_get(apic, APIC_TMICT) || !hrtimer_active(&apic->timer))
+	if (timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE || !initial ||
+	    !hrtimer_active(&apic->timer))
 		return 0;
 	left = ktime_to_ns(ktime_sub(hrtimer_get_expires(&apic->timer),
 				     ktime_get()));
-	if (left <= 0)
-		return 0;
-	return div_u64(left, timer_divisor(apic) * LAPIC_BUS_NS);
+	if (left <= 0) {
+		if (!apic->period_ns)
+			return 0;
+		left = apic->period_ns - div64_u64_rem_ns(-left, apic->period_ns);
+	}
+	count = div_u64(left, timer_divisor(apic) * LAPIC_BUS_NS);
+	/* A period held to its minimum would count more than it was given. */
+	return min_t(u64, count, initial);
 }
 
 /* ---------------------------------------------------------------------

@@ -734,7 +734,12 @@ TEST(timer_periodic)
 	vcpu_args_set(vcpu, 2, PERIOD_MS * 1000000ULL / 16, tsc_per_ms());
 	ns = run_timed(vcpu);
 	ASSERT_EQ(UCALL_SYNC, vcpu_check_ucall(vcpu, &uc));
-	EXPECT_EQ(TICKS, uc.args[0]);
+	/*
+	 * At least TICKS: under a slow host two ticks can both be pending when
+	 * the guest's STI opens the window, and both are taken in one loop.
+	 */
+	EXPECT_LE(TICKS, uc.args[0]);
+	EXPECT_GE(TICKS + 1, uc.args[0]);
 	/* The fifth tick is five periods after the initial count was set. */
 	EXPECT_LE(TICKS * PERIOD_MS * 1000000ULL, ns);
 	EXPECT_GT(5000000000ULL, ns);
@@ -742,7 +747,7 @@ TEST(timer_periodic)
 	vm_free(vm);
 }
 
-#define DEADLINE_MS	5
+#define DEADLINE_MS	50	/* far enough that the read-back still finds it armed */
 
 static void guest_tsc_deadline(uint64_t tsc_ms)
 {
