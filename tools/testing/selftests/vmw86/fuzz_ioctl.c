@@ -72,10 +72,7 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 static void __attribute__((constructor)) stats_init(void)
 {
-	stats = mmap(NULL, sizeof(*stats), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (stats == MAP_FAILED)
-		stats = NULL;
+	stats = alloc_shared(sizeof(*stats));
 	main_pid = getpid();
 }
 

@@ -75,10 +75,7 @@ static pid_t main_pid;
 
 static void __attribute__((constructor)) stats_init(void)
 {
-	stats = mmap(NULL, sizeof(*stats), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (stats == MAP_FAILED)
-		stats = NULL;
+	stats = alloc_shared(sizeof(*stats));
 	main_pid = getpid();
 }
 
@@ -1254,14 +1251,6 @@ static void guest_hlt_loop(void)
 		asm volatile("hlt");
 }
 
-static inline uint64_t host_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | ((uint64_t)hi << 32);
-}
-
 /*
  * A guest TSC written far from the host's (VMW86_SET_MSRS, as a VMM
  * restoring a snapshot does) sets the guest's TSC offset; the host's own
@@ -1280,12 +1269,12 @@ TEST(guest_tsc_does_not_move_host_tsc)
 	for (unsigned int v = 0; v < ARRAY_SIZE(values); v++) {
 		vcpu_set_msr(vcpu, MSR_IA32_TSC, values[v]);
 		for (int i = 0; i < 50; i++) {
-			uint64_t before = host_rdtsc(), after;
+			uint64_t before = rdtsc(), after;
 			struct timespec t0, t1;
 
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			vcpu_run(vcpu);
-			after = host_rdtsc();
+			after = rdtsc();
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			TEST_ASSERT_EXIT_REASON(vcpu, VMW86_EXIT_HLT);
 			ASSERT_LE(before, after)

@@ -125,14 +125,6 @@ static void gp_skip_msr(struct ex_regs *regs)
  * Host side
  */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -274,20 +266,6 @@ static int signal_msi(struct vmw86_vm *vm, uint8_t dest, uint32_t data)
 	};
 
 	return ioctl(vm->fd, VMW86_SIGNAL_MSI, &msi);
-}
-
-/* The TSC rate, which the guest shares: vmw86 only offsets the TSC. */
-static uint64_t tsc_per_ms(void)
-{
-	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
-	uint64_t t0, t1, c0, c1;
-
-	t0 = now_ns();
-	c0 = rdtsc();
-	nanosleep(&ts, NULL);
-	c1 = rdtsc();
-	t1 = now_ns();
-	return (c1 - c0) * 1000000 / (t1 - t0);
 }
 
 static uint64_t get_apic_base_msr(struct vmw86_vcpu *vcpu, int *nr)

@@ -266,31 +266,9 @@ struct smp_test {
 	uint64_t deadline_ns;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
-}
-
-/* The TSC rate, which the guest shares: vmw86 only offsets the TSC. */
-static uint64_t tsc_per_ms(void)
-{
-	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
-	uint64_t t0, t1, c0, c1;
-
-	t0 = now_ns();
-	c0 = rdtsc();
-	nanosleep(&ts, NULL);
-	c1 = rdtsc();
-	t1 = now_ns();
-	return (c1 - c0) * 1000000 / (t1 - t0);
 }
 
 static void *vthread_fn(void *arg)

@@ -89,14 +89,6 @@ static inline void apic_send_ipi(uint8_t dest, uint32_t icr)
 	apic_write(APIC_ICR, icr);
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | ((uint64_t)hi << 32);
-}
-
 /* HLT with interrupts enabled only for it (STI's shadow covers it). */
 static inline void safe_halt(void)
 {

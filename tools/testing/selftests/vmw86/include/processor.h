@@ -184,6 +184,15 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
+/* The TSC, in guest and host code alike (vmw86 only offsets it). */
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo | ((uint64_t)hi << 32);
+}
+
 static inline void cpu_relax(void)
 {
 	asm volatile("pause" ::: "memory");

@@ -79,6 +79,16 @@ struct vmw86_vm {
 
 /* Device fd. */
 int open_vmw86_dev(void);
+
+/* Host time: CLOCK_MONOTONIC in ns, and the TSC rate in ticks per ms. */
+uint64_t now_ns(void);
+uint64_t tsc_per_ms(void);
+
+/*
+ * Zeroed memory shared with the harness's forked children (counters for a
+ * summary line the parent prints); NULL if mmap fails.
+ */
+void *alloc_shared(size_t size);
 int vmw86_check_cap(int dev_fd, int cap);
 
 /* A VM fd with no memory (for memory-slot and ioctl tests). */

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmw86_lib.h"
@@ -32,6 +33,36 @@ extern guest_exception_handler_t guest_exception_handlers[];
 
 #define GDT_ENTRIES	6	/* null, CS64, DS, CS32, TSS (two slots) */
 #define TSS_LIMIT	0x67
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Measured over 20 ms; guests share the rate (vmw86 only offsets the TSC). */
+uint64_t tsc_per_ms(void)
+{
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+	uint64_t t0, t1, c0, c1;
+
+	t0 = now_ns();
+	c0 = rdtsc();
+	nanosleep(&ts, NULL);
+	c1 = rdtsc();
+	t1 = now_ns();
+	return (c1 - c0) * 1000000 / (t1 - t0);
+}
+
+void *alloc_shared(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
 
 int open_vmw86_dev(void)
 {
