@@ -443,15 +443,12 @@ static void save_interrupted_event(struct vmw86_vcpu *vcpu)
  */
 static void skip_hlt_before_interrupt(struct vmw86_vcpu *vcpu)
 {
-	u64 cs_base;
 	bool db, l;
-	u8 insn;
+	u8 insn[15];
 
 	if (vcpu->pending_irq < 0 && !vmw86_lapic_has_interrupt(vcpu))
 		return;
-	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
-	if (vmw86_read_gva(vcpu, cs_base + (l ? vcpu->rip : (u32)vcpu->rip),
-			   &insn, 1) || insn != 0xf4)
+	if (!vmw86_vcpu_fetch_insn(vcpu, insn, &db, &l) || insn[0] != 0xf4)
 		return;
 	vcpu->rip = l ? vcpu->rip + 1 : (u32)(vcpu->rip + 1);
 }
