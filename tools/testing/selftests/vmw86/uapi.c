@@ -45,6 +45,12 @@ LAYOUT(OFF(vmw86_run, mmio.insn_len) == 172);
 LAYOUT(OFF(vmw86_run, mmio.insn) == 176);
 LAYOUT(OFF(vmw86_run, fail_entry.hardware_exit_reason) == 160);
 LAYOUT(OFF(vmw86_run, internal.data) == 168);
+LAYOUT(OFF(vmw86_run, shutdown.rip) == 160);
+LAYOUT(OFF(vmw86_run, shutdown.cr3) == 168);
+LAYOUT(sizeof(struct vmw86_msi) == 32);
+LAYOUT(OFF(vmw86_msi, data) == 8);
+LAYOUT(VMW86_SIGNAL_MSI == _IOW(0xAF, 0xb3, struct vmw86_msi));
+LAYOUT(VMW86_CREATE_LAPIC == _IO(0xAF, 0xb2));
 LAYOUT(VMW86_SET_MEMORY_REGION ==
 	_IOW(0xAF, 0xb0, struct vmw86_memory_region));
 LAYOUT(_IOC_SIZE(VMW86_GET_SREGS) == 280);
