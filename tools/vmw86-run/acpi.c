@@ -12,8 +12,8 @@
  *                     PM timer (hw/acpi_pm.c), SCI on IRQ 9, the reset
  *                     register at port 0xcf9; not hardware-reduced
  *   FACS              required with a full (not hardware-reduced) FADT
- *   DSDT              AML with one object, \_S5, so that the OS can power
- *                     off through PM1a_CNT
+ *   DSDT              AML: \_S5, so that the OS can power off through
+ *                     PM1a_CNT, and the virtio-mmio devices (virtio/)
  *   MADT              one Processor Local APIC per vCPU, the IOAPIC at
  *                     0xfec00000 (GSI base 0), ISA IRQ 0 -> GSI 2, and the
  *                     local APICs' LINT1 as NMI
@@ -25,6 +25,7 @@
  * describe the CPUs and the IOAPIC but not those, and an ACPI system with an
  * MADT is what the kernel's own code paths are tested on today.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "vmw86-run.h"
@@ -130,38 +131,242 @@ static void acpi_gas_io(u8 *g, u16 port, u8 bits)
 
 /*
  * The DSDT's AML (ACPI 6.3, chapter 20 "ACPI Machine Language
- * Specification"). ASL source:
+ * Specification"), built at start-up because the devices in it depend on
+ * the options. ASL source, with one Device per acpi__add_mmio_device():
  *
  *     DefinitionBlock ("", "DSDT", 2, "VMW86 ", "VMW86RUN", 1)
  *     {
  *         Name (\_S5, Package (4) { 5, 5, 0, 0 })
+ *         Scope (\_SB)
+ *         {
+ *             Device (VR00)
+ *             {
+ *                 Name (_HID, "LNRO0005")
+ *                 Name (_UID, 0)
+ *                 Name (_CRS, ResourceTemplate ()
+ *                 {
+ *                     Memory32Fixed (ReadWrite, 0xd0000000, 0x200)
+ *                     Interrupt (ResourceConsumer, Edge, ActiveHigh,
+ *                                Exclusive) { 16 }
+ *                 })
+ *             }
+ *             ...
+ *         }
  *     }
  *
  * \_S5 (7.4.2.6) gives the SLP_TYP values for PM1a_CNT and PM1b_CNT; the
  * last two elements are reserved. 5 is hw/acpi_pm.c's ACPI_SLP_TYP_S5.
  */
-static const u8 dsdt_aml[] = {
-	0x08,				/* NameOp */
-	'_', 'S', '5', '_',		/* NameSeg _S5_: the DSDT's scope is
-					   the root, so this is \_S5 */
-	0x12,				/* PackageOp */
-	0x08,				/* PkgLength: 8 bytes, itself included */
-	0x04,				/* NumElements */
-	0x0a, ACPI_SLP_TYP_S5,		/* BytePrefix 5: PM1a_CNT.SLP_TYP */
-	0x0a, ACPI_SLP_TYP_S5,		/* BytePrefix 5: PM1b_CNT.SLP_TYP */
-	0x00,				/* ZeroOp (reserved) */
-	0x00,				/* ZeroOp (reserved) */
+#define AML_NAME_OP		0x08
+#define AML_BYTE_PREFIX		0x0a
+#define AML_STRING_PREFIX	0x0d
+#define AML_SCOPE_OP		0x10
+#define AML_BUFFER_OP		0x11
+#define AML_PACKAGE_OP		0x12
+#define AML_EXT_OP_PREFIX	0x5b
+#define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
+#define AML_ROOT_CHAR		'\\'
+
+/* Large resource descriptors (ACPI 6.3, 6.4.3) and the end tag (6.4.2.9). */
+#define ACPI_RES_MEMORY32_FIXED	0x86
+#define ACPI_RES_EXT_IRQ	0x89
+#define ACPI_RES_END_TAG	0x79
+#define ACPI_EXT_IRQ_CONSUMER	0x01
+#define ACPI_EXT_IRQ_EDGE	0x02	/* active high: bit 2 clear */
+
+#define DSDT_MAX_DEVICES	16
+#define DSDT_AML_MAX		4096
+
+struct acpi_mmio_device {
+	const char *hid;
+	u32 base, size, gsi;
 };
+
+static struct acpi_mmio_device mmio_devices[DSDT_MAX_DEVICES];
+static unsigned int nr_mmio_devices;
+
+void acpi__add_mmio_device(const char *hid, u32 base, u32 size, u32 gsi)
+{
+	if (nr_mmio_devices == DSDT_MAX_DEVICES)
+		die(EXIT_VMERROR, "ACPI: more than %d devices in the DSDT",
+		    DSDT_MAX_DEVICES);
+	mmio_devices[nr_mmio_devices++] = (struct acpi_mmio_device){
+		.hid = hid, .base = base, .size = size, .gsi = gsi,
+	};
+}
+
+struct aml {
+	u8 buf[DSDT_AML_MAX];
+	size_t len;
+};
+
+static void aml_bytes(struct aml *a, const void *p, size_t n)
+{
+	if (a->len + n > sizeof(a->buf))
+		die(EXIT_VMERROR, "ACPI: the DSDT's AML exceeds %d bytes",
+		    DSDT_AML_MAX);
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+}
+
+static void aml_byte(struct aml *a, u8 b)
+{
+	aml_bytes(a, &b, 1);
+}
+
+static void aml_name_seg(struct aml *a, const char *seg)
+{
+	aml_bytes(a, seg, 4);
+}
+
+/* An integer, in the shortest encoding the guest's values need here. */
+static void aml_integer(struct aml *a, u8 v)
+{
+	if (v <= 1) {
+		aml_byte(a, v);		/* ZeroOp, OneOp */
+	} else {
+		aml_byte(a, AML_BYTE_PREFIX);
+		aml_byte(a, v);
+	}
+}
+
+/*
+ * Opens an object whose PkgLength precedes its body (Scope, Device,
+ * Package, Buffer); returns where the body starts. The length is filled
+ * in by aml_close(), when it is known.
+ */
+static size_t aml_open(struct aml *a)
+{
+	u8 room[4] = { 0 };
+
+	/* Room for the longest PkgLength; aml_close() moves the body. */
+	aml_bytes(a, room, sizeof(room));
+	return a->len;
+}
+
+/*
+ * PkgLength (20.2.4): the length of itself and the body. One byte when it
+ * is below 64; otherwise bits 7-6 of the lead byte count the bytes that
+ * follow, its bits 3-0 hold the low nibble and each following byte eight
+ * more bits.
+ */
+static void aml_close(struct aml *a, size_t body)
+{
+	size_t body_len = a->len - body, n, total;
+	u8 *p = a->buf + body - 4;
+	unsigned int i;
+
+	for (n = 1; n <= 4; n++) {
+		total = body_len + n;
+		if ((n == 1 && total < 0x40) || (n > 1 && total < (1ULL << (4 + 8 * (n - 1)))))
+			break;
+	}
+	if (n == 1) {
+		p[0] = total;
+	} else {
+		p[0] = (n - 1) << 6 | (total & 0x0f);
+		for (i = 1; i < n; i++)
+			p[i] = total >> (4 + 8 * (i - 1));
+	}
+	memmove(p + n, a->buf + body, body_len);
+	a->len -= 4 - n;
+}
+
+static void aml_s5(struct aml *a)
+{
+	size_t pkg;
+
+	aml_byte(a, AML_NAME_OP);
+	aml_name_seg(a, "_S5_");	/* the DSDT's scope is the root */
+	aml_byte(a, AML_PACKAGE_OP);
+	pkg = aml_open(a);
+	aml_byte(a, 4);			/* NumElements */
+	aml_integer(a, ACPI_SLP_TYP_S5);	/* PM1a_CNT.SLP_TYP */
+	aml_integer(a, ACPI_SLP_TYP_S5);	/* PM1b_CNT.SLP_TYP */
+	aml_integer(a, 0);		/* reserved */
+	aml_integer(a, 0);
+	aml_close(a, pkg);
+}
+
+static void aml_mmio_device(struct aml *a, unsigned int uid,
+			    const struct acpi_mmio_device *d)
+{
+	char name[5];
+	u8 crs[12 + 9 + 2];
+	size_t dev, buf;
+
+	/* Device (VRnn) */
+	aml_byte(a, AML_EXT_OP_PREFIX);
+	aml_byte(a, AML_DEVICE_OP);
+	dev = aml_open(a);
+	snprintf(name, sizeof(name), "VR%02X", uid);
+	aml_name_seg(a, name);
+
+	aml_byte(a, AML_NAME_OP);
+	aml_name_seg(a, "_HID");
+	aml_byte(a, AML_STRING_PREFIX);
+	aml_bytes(a, d->hid, strlen(d->hid) + 1);
+
+	aml_byte(a, AML_NAME_OP);
+	aml_name_seg(a, "_UID");
+	aml_integer(a, uid);
+
+	/* Memory32Fixed (6.4.3.4): read-write, base and length. */
+	crs[0] = ACPI_RES_MEMORY32_FIXED;
+	put16(crs + 1, 9);
+	crs[3] = 1;			/* writable */
+	put32(crs + 4, d->base);
+	put32(crs + 8, d->size);
+	/*
+	 * Extended Interrupt (6.4.3.6): one GSI, with no resource source.
+	 * Edge-triggered because the device raises an edge per event and
+	 * the driver acknowledges in its InterruptACK register.
+	 */
+	crs[12] = ACPI_RES_EXT_IRQ;
+	put16(crs + 13, 6);
+	crs[15] = ACPI_EXT_IRQ_CONSUMER | ACPI_EXT_IRQ_EDGE;
+	crs[16] = 1;			/* interrupt table length */
+	put32(crs + 17, d->gsi);
+	/* End Tag: checksum 0 means "the sum is fine" (6.4.2.9). */
+	crs[21] = ACPI_RES_END_TAG;	/* small item, length 1 */
+	crs[22] = 0;
+
+	aml_byte(a, AML_NAME_OP);
+	aml_name_seg(a, "_CRS");
+	aml_byte(a, AML_BUFFER_OP);
+	buf = aml_open(a);
+	aml_integer(a, sizeof(crs));	/* BufferSize */
+	aml_bytes(a, crs, sizeof(crs));
+	aml_close(a, buf);
+
+	aml_close(a, dev);
+}
 
 static u64 acpi_dsdt(struct acpi_builder *b)
 {
-	u32 len = 36 + sizeof(dsdt_aml);
+	struct aml a = { .len = 0 };
+	unsigned int i;
+	size_t scope;
+	u32 len;
 	u64 gpa;
-	u8 *t = acpi_alloc(b, len, &gpa);
+	u8 *t;
 
+	aml_s5(&a);
+	if (nr_mmio_devices) {
+		aml_byte(&a, AML_SCOPE_OP);
+		scope = aml_open(&a);
+		aml_byte(&a, AML_ROOT_CHAR);
+		aml_name_seg(&a, "_SB_");
+		for (i = 0; i < nr_mmio_devices; i++)
+			aml_mmio_device(&a, i, &mmio_devices[i]);
+		aml_close(&a, scope);
+	}
+
+	len = 36 + a.len;
+	t = acpi_alloc(b, len, &gpa);
 	/* Revision 2: AML integers are 64 bits (5.2.11.1). */
 	acpi_header(t, "DSDT", len, 2);
-	memcpy(t + 36, dsdt_aml, sizeof(dsdt_aml));
+	memcpy(t + 36, a.buf, a.len);
 	acpi_finish(t);
 	return gpa;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MMIO: the IOAPIC's page goes to hw/ioapic.c; elsewhere outside RAM reads
- * return all ones and writes are ignored. The instruction is completed here
+ * MMIO: the IOAPIC's page goes to hw/ioapic.c, registered windows (the
+ * virtio devices') to their handlers; elsewhere outside RAM reads return
+ * all ones and writes are ignored. The instruction is completed here
  * (vmw86 decodes nothing in the kernel, api.rst "VMW86_EXIT_MMIO"), on the
  * vCPU's own thread, with the platform lock held around the device access.
  * The decoder knows the MOV forms compilers
@@ -13,6 +14,55 @@
 #include <string.h>
 
 #include "vmw86-run.h"
+
+#define MAX_MMIO_WINDOWS	16
+
+struct mmio_window {
+	u64 base, len;
+	mmio_fn fn;
+	void *opaque;
+	const char *name;
+};
+
+/* Filled before the vCPUs start, read-only afterwards. */
+static struct mmio_window windows[MAX_MMIO_WINDOWS];
+static int nr_windows;
+
+void mmio__register(u64 base, u64 len, mmio_fn fn, void *opaque,
+		    const char *name)
+{
+	if (nr_windows == MAX_MMIO_WINDOWS)
+		die(EXIT_VMERROR, "mmio: too many windows registering %s at 0x%llx",
+		    name, (unsigned long long)base);
+	windows[nr_windows++] = (struct mmio_window){
+		.base = base, .len = len, .fn = fn, .opaque = opaque,
+		.name = name,
+	};
+}
+
+/* An access wholly inside a registered window; platform lock held. */
+static bool mmio_window_access(struct vm *vm, u64 gpa, u64 *val, int size,
+			       bool is_write)
+{
+	u8 data[8];
+	int i;
+
+	for (i = 0; i < nr_windows; i++) {
+		struct mmio_window *w = &windows[i];
+		int b;
+
+		if (gpa < w->base || gpa - w->base >= w->len ||
+		    (u64)size > w->len - (gpa - w->base))
+			continue;
+		for (b = 0; b < size; b++)
+			data[b] = *val >> (8 * b);
+		w->fn(vm, gpa - w->base, data, size, is_write, w->opaque);
+		for (*val = 0, b = size - 1; b >= 0; b--)
+			*val = *val << 8 | data[b];
+		return true;
+	}
+	return false;
+}
 
 struct insn {
 	int len;
@@ -185,9 +235,10 @@ int mmio__handle(struct vcpu *vcpu)
 	bool is_write = run->mmio.flags & VMW86_MMIO_WRITE;
 	struct insn in;
 	char bytes[16 * 3 + 1] = "";
+	int size, i;
 	bool owned;
-	u32 val;
-	int i;
+	u64 val;
+	u32 val32;
 
 	if (run->mmio.flags & VMW86_MMIO_FETCH || decode(run, &in)) {
 		for (i = 0; i < run->mmio.insn_len; i++)
@@ -203,19 +254,25 @@ int mmio__handle(struct vcpu *vcpu)
 			bytes);
 		return -1;
 	}
-	val = in.is_load ? 0 : (u32)store_value(run, &in);
+	size = in.zext ? in.zext : in.opsize;
+	val = in.is_load ? 0 : store_value(run, &in);
+	val32 = val;
 	platform__lock();
-	owned = ioapic__mmio(run->mmio.gpa, &val, in.zext ? in.zext : in.opsize,
-			     !in.is_load);
+	owned = ioapic__mmio(run->mmio.gpa, &val32, size, !in.is_load);
+	if (owned)
+		val = val32;
+	else
+		owned = mmio_window_access(vcpu->vm, run->mmio.gpa, &val, size,
+					   !in.is_load);
 	platform__unlock();
 	if (!owned) {
 		pr_debug("MMIO %s of %d bytes at GPA 0x%llx (no device)",
 			 in.is_load ? "read" : "write", in.opsize,
 			 (unsigned long long)run->mmio.gpa);
-		val = ~0u;
+		val = ~0ULL;
 	}
 	if (in.is_load)
-		set_reg(&run->regs, &in, owned ? val : ~0ULL);
+		set_reg(&run->regs, &in, val);
 	run->regs.rip += in.len;
 	run->regs_dirty = 1;
 	return 0;

@@ -232,6 +232,28 @@ static const int allowed[] = {
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(munmap), SCMP_SYS(brk),
 };
 
+/* The devices' own calls (virtio/), added as they are created. */
+#define MAX_DEVICE_SYSCALLS	16
+static int device_syscalls[MAX_DEVICE_SYSCALLS];
+static unsigned int nr_device_syscalls;
+
+/**
+ * sandbox__allow() - one more system call for the run loop
+ * @syscall_nr: SYS_*, which a device created before sandbox__enter() makes
+ *	on its thread (getrandom for virtio-rng, preadv for virtio-blk, ...)
+ */
+void sandbox__allow(int syscall_nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_device_syscalls; i++)
+		if (device_syscalls[i] == syscall_nr)
+			return;
+	if (nr_device_syscalls == MAX_DEVICE_SYSCALLS)
+		die(EXIT_VMERROR, "sandbox: too many device system calls");
+	device_syscalls[nr_device_syscalls++] = syscall_nr;
+}
+
 /* ioctl() requests: the run loop's vmw86 calls and the terminal's restore. */
 static const unsigned long allowed_ioctls[] = {
 	VMW86_RUN,		/* vCPU threads */
@@ -302,6 +324,8 @@ void sandbox__enter(bool selftest)
 
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		add_rule(ctx, allowed[i], 0);
+	for (i = 0; i < nr_device_syscalls; i++)
+		add_rule(ctx, device_syscalls[i], 0);
 	for (i = 0; i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]); i++)
 		add_rule(ctx, SCMP_SYS(ioctl), 1,
 			 SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i]));

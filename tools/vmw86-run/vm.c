@@ -53,14 +53,48 @@ static pthread_barrier_t start_barrier;
 static struct vm *platform_vm;		/* for the device hooks below */
 static __thread struct vmw86_run *this_run;	/* the kick handler's target */
 
+/*
+ * Whether this thread holds the platform lock: code that any thread may
+ * call (virtio's interrupts) takes the lock only when its caller has not.
+ */
+static __thread bool platform_lock_held;
+
 void platform__lock(void)
 {
 	pthread_mutex_lock(&platform_mutex);
+	platform_lock_held = true;
 }
 
 void platform__unlock(void)
 {
+	platform_lock_held = false;
 	pthread_mutex_unlock(&platform_mutex);
+}
+
+bool platform__held(void)
+{
+	return platform_lock_held;
+}
+
+void platform__cond_wait(pthread_cond_t *cond)
+{
+	platform_lock_held = false;
+	pthread_cond_wait(cond, &platform_mutex);
+	platform_lock_held = true;
+}
+
+void *vm__gpa_to_hva(const struct vm *vm, u64 gpa, u64 len)
+{
+	u64 low_end = vm->ram_size < LOW_RAM_END ? vm->ram_size : LOW_RAM_END;
+	u64 high_size = vm->ram_size - low_end;
+
+	/* Written so that no sum can wrap: the guest chooses gpa and len. */
+	if (gpa <= low_end && len <= low_end - gpa)
+		return vm->ram + gpa;
+	if (gpa >= HIGH_RAM_START && gpa - HIGH_RAM_START <= high_size &&
+	    len <= high_size - (gpa - HIGH_RAM_START))
+		return vm->ram + low_end + (gpa - HIGH_RAM_START);
+	return NULL;
 }
 
 static bool vm_done(const struct vm *vm)

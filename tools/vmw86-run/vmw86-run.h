@@ -139,9 +139,17 @@ struct sandbox_user {
 void sandbox__parse_user(const char *arg, struct sandbox_user *u);
 void sandbox__drop_privileges(const struct sandbox_user *u);
 void sandbox__enter(bool selftest);
+/* One more system call the run loop makes (a device's), before the above. */
+void sandbox__allow(int syscall_nr);
 
 /* acpi.c: the platform description */
 u64 acpi__setup(struct vm *vm, u8 *boot_params);
+/*
+ * A device in the DSDT, under \_SB: _HID @hid, a register window of @size
+ * bytes at @base (Memory32Fixed) and an edge-triggered, active-high
+ * interrupt on IOAPIC pin @gsi. Before acpi__setup(); dies when full.
+ */
+void acpi__add_mmio_device(const char *hid, u32 base, u32 size, u32 gsi);
 
 /*
  * vm.c: the VM, its vCPU threads and the device thread.
@@ -158,6 +166,15 @@ int vm__run(struct vm *vm);
 void vm__stop(struct vm *vm, int status, const char *why);
 void platform__lock(void);
 void platform__unlock(void);
+bool platform__held(void);	/* by the calling thread */
+/* Waits on @cond, the platform lock released meanwhile; lock held. */
+void platform__cond_wait(pthread_cond_t *cond);
+/*
+ * The host address of guest RAM [@gpa, @gpa + @len), or NULL unless all of
+ * it is RAM of one contiguous range (below LOW_RAM_END or from
+ * HIGH_RAM_START): what devices check every guest-given address with.
+ */
+void *vm__gpa_to_hva(const struct vm *vm, u64 gpa, u64 len);
 void vcpu__kick(struct vcpu *vcpu);
 void vm__pic_changed(void);	/* the PIC may have an interrupt for vCPU 0 */
 void vm__timer_changed(void);	/* the PIT's next event moved */
@@ -174,7 +191,16 @@ void ioport__register(u16 base, u16 count, ioport_fn fn, void *opaque,
 void ioport__access(struct vm *vm, u16 port, u8 *data, int size,
 		    bool is_write);
 
-/* mmio.c: decodes MMIO instructions, dispatches to the IOAPIC or nowhere */
+/*
+ * mmio.c: decodes MMIO instructions, dispatches to the IOAPIC, to a
+ * registered window or nowhere. A window's handler gets the offset into
+ * it, @size bytes (1, 2, 4 or 8) in @data, little-endian, with the
+ * platform lock held.
+ */
+typedef void (*mmio_fn)(struct vm *vm, u64 offset, u8 *data, int size,
+			bool is_write, void *opaque);
+void mmio__register(u64 base, u64 len, mmio_fn fn, void *opaque,
+		    const char *name);
 int mmio__handle(struct vcpu *vcpu);
 
 /* hw/ioapic.c */
