@@ -14,6 +14,7 @@
 #include <sys/sysinfo.h>
 
 #include "vmw86-run.h"
+#include "virtio/virtio.h"
 
 int verbose;
 
@@ -21,6 +22,7 @@ int verbose;
 enum {
 	OPT_NO_SANDBOX = 256,
 	OPT_SANDBOX_SELFTEST,
+	OPT_RNG,
 };
 
 void die(int status, const char *fmt, ...)
@@ -74,7 +76,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: vmw86-run --kernel IMAGE [--initrd FILE] [--cmdline STRING]\n"
 	      "                 [--memory SIZE] [--cpus N] [--user USER] [--no-sandbox]\n"
-	      "                 [--boot-time] [--verbose]\n"
+	      "                 [--rng] [--boot-time] [--verbose]\n"
 	      "Boots a Linux bzImage under vmw86 (/dev/vmw86); the guest's serial\n"
 	      "console (COM1) is this program's standard output.\n"
 	      "  -k, --kernel IMAGE     bzImage (boot protocol 2.12 or later)\n"
@@ -84,6 +86,7 @@ static void usage(FILE *f)
 	      "  -p, --cpus N           vCPUs, default 1 (more need vmw86's local APIC)\n"
 	      "  -u, --user USER        run as USER (a name or UID:GID) once set up\n"
 	      "      --no-sandbox       no seccomp allow-list for the run loop\n"
+	      "      --rng              a virtio-rng device fed by getrandom(2)\n"
 	      "  -b, --boot-time        print the time from start to guest user space\n"
 	      "  -v, --verbose          debug messages (unowned ports, exits)\n"
 	      "  -h, --help             this text\n"
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ "sandbox-selftest", no_argument, NULL, OPT_SANDBOX_SELFTEST },
+		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -222,6 +226,9 @@ int main(int argc, char **argv)
 		case OPT_SANDBOX_SELFTEST:
 			opt.sandbox_selftest = true;
 			break;
+		case OPT_RNG:
+			opt.rng = true;
+			break;
 		case 'b':
 			opt.boot_time = true;
 			break;
@@ -254,6 +261,12 @@ int main(int argc, char **argv)
 	vm.sandbox = opt.sandbox;
 	vm.sandbox_selftest = opt.sandbox_selftest;
 	vm.start_ns = now_ns();
+	/*
+	 * The devices, before the VM: their files are checked here (bad
+	 * input makes no VM) and their threads start before the sandbox.
+	 */
+	if (opt.rng)
+		virtio_rng__create(&vm);
 	vm__init(&vm, &opt);
 	boot__setup(&vm, &img);
 	/* /dev/vmw86, the files and the terminal are open; no thread yet. */

@@ -59,6 +59,7 @@ struct options {
 	int verbose;
 	bool sandbox;		/* the seccomp allow-list (off: --no-sandbox) */
 	bool sandbox_selftest;	/* --sandbox-selftest */
+	bool rng;		/* --rng */
 };
 
 struct vm;
