@@ -13,6 +13,8 @@
 #   /tests/<its tests>, guest initramfs images   after the selftests in run_list
 #   /boot/vmlinuz-$KVER            the kernel the launcher boots as a guest
 #   /boot/vmlinux-$KVER            the same, uncompressed (ELF)
+#   /bin/{mke2fs,mkfs.ext4,e2fsck,debugfs}, /etc/mke2fs.conf
+#                                  e2fsprogs, for the disk tests' images
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR]
 #                       [-s "NAME..."] [-l FILE]
@@ -129,6 +131,20 @@ if [[ -n $rdir ]]; then
 	fi
 	cp "$vmlinux" "$root/boot/vmlinux-$KVER"
 	cat "$rdir/run_list" >>"$all_list"
+	# The disk tests make, check and read ext4 images of the guest's
+	# disks: e2fsprogs' mke2fs (mkfs.ext4), e2fsck and debugfs, the
+	# build host's own (dynamic: their libraries go with them, below),
+	# in place of busybox's mke2fs, which cannot make ext4.
+	for t in mke2fs e2fsck debugfs; do
+		bin=$(PATH=/usr/sbin:/sbin:$PATH command -v "$t") ||
+			die "$t not installed (package e2fsprogs)"
+		rm -f "$root/bin/$t"
+		install -m 0755 "$bin" "$root/bin/$t"
+		ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
+			die "ldd $bin failed"
+	done
+	ln -sf mke2fs "$root/bin/mkfs.ext4"
+	[[ ! -f /etc/mke2fs.conf ]] || cp /etc/mke2fs.conf "$root/etc/"
 fi
 
 # Test binaries: run_list (NAME [TIMEOUT] per line), optionally narrowed.
