@@ -23,7 +23,10 @@ enum {
 	OPT_NO_SANDBOX = 256,
 	OPT_SANDBOX_SELFTEST,
 	OPT_RNG,
+	OPT_DISK,
 };
+
+#define MAX_DISKS	6	/* of the 8 virtio devices: room for rng, net */
 
 void die(int status, const char *fmt, ...)
 {
@@ -76,7 +79,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: vmw86-run --kernel IMAGE [--initrd FILE] [--cmdline STRING]\n"
 	      "                 [--memory SIZE] [--cpus N] [--user USER] [--no-sandbox]\n"
-	      "                 [--rng] [--boot-time] [--verbose]\n"
+	      "                 [--disk FILE[,readonly]]... [--rng]\n"
+	      "                 [--boot-time] [--verbose]\n"
 	      "Boots a Linux bzImage under vmw86 (/dev/vmw86); the guest's serial\n"
 	      "console (COM1) is this program's standard output.\n"
 	      "  -k, --kernel IMAGE     bzImage (boot protocol 2.12 or later)\n"
@@ -86,6 +90,7 @@ static void usage(FILE *f)
 	      "  -p, --cpus N           vCPUs, default 1 (more need vmw86's local APIC)\n"
 	      "  -u, --user USER        run as USER (a name or UID:GID) once set up\n"
 	      "      --no-sandbox       no seccomp allow-list for the run loop\n"
+	      "      --disk FILE[,readonly]  a virtio-blk disk on a raw image (repeatable)\n"
 	      "      --rng              a virtio-rng device fed by getrandom(2)\n"
 	      "  -b, --boot-time        print the time from start to guest user space\n"
 	      "  -v, --verbose          debug messages (unowned ports, exits)\n"
@@ -176,6 +181,24 @@ static void check_memory(u64 size)
 	}
 }
 
+/* --disk FILE[,readonly]: the last comma starts the options. */
+static void parse_disk(char *arg, struct disk_options *disk)
+{
+	char *comma = strrchr(arg, ',');
+
+	disk->path = arg;
+	disk->readonly = false;
+	if (comma) {
+		if (strcmp(comma + 1, "readonly"))
+			die(EXIT_BADINPUT, "--disk '%s': unknown option '%s' (FILE[,readonly])",
+			    arg, comma + 1);
+		*comma = '\0';
+		disk->readonly = true;
+	}
+	if (!*disk->path)
+		die(EXIT_BADINPUT, "--disk '%s': no file name", arg);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -190,6 +213,7 @@ int main(int argc, char **argv)
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ "sandbox-selftest", no_argument, NULL, OPT_SANDBOX_SELFTEST },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -197,6 +221,8 @@ int main(int argc, char **argv)
 			       .sandbox = true };
 	struct sandbox_user user = { 0 };
 	struct boot_image img = { 0 };
+	struct disk_options disks[MAX_DISKS];
+	unsigned int nr_disks = 0, i;
 	struct vm vm = { 0 };
 	int c;
 
@@ -228,6 +254,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RNG:
 			opt.rng = true;
+			break;
+		case OPT_DISK:
+			if (nr_disks == MAX_DISKS)
+				die(EXIT_BADINPUT, "--disk '%s': at most %d disks", optarg,
+				    MAX_DISKS);
+			parse_disk(optarg, &disks[nr_disks++]);
 			break;
 		case 'b':
 			opt.boot_time = true;
@@ -265,6 +297,8 @@ int main(int argc, char **argv)
 	 * The devices, before the VM: their files are checked here (bad
 	 * input makes no VM) and their threads start before the sandbox.
 	 */
+	for (i = 0; i < nr_disks; i++)
+		virtio_blk__create(&vm, &disks[i]);
 	if (opt.rng)
 		virtio_rng__create(&vm);
 	vm__init(&vm, &opt);
