@@ -299,7 +299,7 @@ static void aml_mmio_device(struct aml *a, unsigned int uid,
 	aml_byte(a, AML_EXT_OP_PREFIX);
 	aml_byte(a, AML_DEVICE_OP);
 	dev = aml_open(a);
-	snprintf(name, sizeof(name), "VR%02X", uid);
+	snprintf(name, sizeof(name), "VR%02X", uid & 0xff);	/* uid < 16 */
 	aml_name_seg(a, name);
 
 	aml_byte(a, AML_NAME_OP);
