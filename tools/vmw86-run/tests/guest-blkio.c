@@ -1,15 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blkio: block device requests that the guest's busybox cannot make, for
- * vmw86-run's disk tests and disk benchmark. Runs in the guest (static).
- *
- *   blkio zeroout DEV OFFSET LEN
- *	BLKZEROOUT on DEV: the guest kernel turns it into writes to the
- *	device, even on a read-only disk (block/ioctl.c checks only that DEV
- *	was opened for writing; block/blk-core.c's bio_check_ro() merely
- *	warns), so that the device itself must refuse them. Plain write(2)
- *	never gets that far: fops.c refuses it with EPERM first.
- *	Prints "zeroout: ok" or "zeroout: <strerror>", exits 0 or 1.
+ * blkio: block device reads that the guest's busybox cannot make, for
+ * vmw86-run's disk benchmark. Runs in the guest (static).
  *
  *   blkio read DEV BLOCK_SIZE COUNT seq|rand
  *	COUNT reads of BLOCK_SIZE bytes with O_DIRECT (the device, not the
@@ -19,12 +11,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,20 +30,6 @@ static unsigned long long parse_number(const char *s)
 		exit(2);
 	}
 	return v;
-}
-
-static int zero_range(const char *dev, uint64_t offset, uint64_t len)
-{
-	uint64_t range[2] = { offset, len };
-	int fd = open(dev, O_WRONLY);
-
-	if (fd < 0 || ioctl(fd, BLKZEROOUT, range) < 0) {
-		printf("zeroout: %s\n", strerror(errno));
-		return 1;
-	}
-	close(fd);
-	printf("zeroout: ok\n");
-	return 0;
 }
 
 static double now(void)
@@ -122,13 +98,10 @@ static int read_blocks(const char *dev, size_t block, unsigned long count,
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && !strcmp(argv[1], "zeroout"))
-		return zero_range(argv[2], parse_number(argv[3]), parse_number(argv[4]));
 	if (argc == 6 && !strcmp(argv[1], "read") &&
 	    (!strcmp(argv[5], "seq") || !strcmp(argv[5], "rand")))
 		return read_blocks(argv[2], parse_number(argv[3]), parse_number(argv[4]),
 				   !strcmp(argv[5], "rand"));
-	fprintf(stderr, "usage: blkio zeroout DEV OFFSET LEN\n"
-		"       blkio read DEV BLOCK_SIZE COUNT seq|rand\n");
+	fprintf(stderr, "usage: blkio read DEV BLOCK_SIZE COUNT seq|rand\n");
 	return 2;
 }
