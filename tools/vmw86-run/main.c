@@ -4,6 +4,7 @@
  * get wrong is checked here and in boot.c before /dev/vmw86 is opened, so a
  * mistake costs a one-line message and no VM.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <net/if.h>
 #include <sys/sysinfo.h>
 
 #include "vmw86-run.h"
@@ -24,9 +26,11 @@ enum {
 	OPT_SANDBOX_SELFTEST,
 	OPT_RNG,
 	OPT_DISK,
+	OPT_NET,
 };
 
 #define MAX_DISKS	6	/* of the 8 virtio devices: room for rng, net */
+#define MAX_NETS	4	/* virtio__add() refuses a ninth device */
 
 void die(int status, const char *fmt, ...)
 {
@@ -80,7 +84,7 @@ static void usage(FILE *f)
 	fputs("usage: vmw86-run --kernel IMAGE [--initrd FILE] [--cmdline STRING]\n"
 	      "                 [--memory SIZE] [--cpus N] [--user USER] [--no-sandbox]\n"
 	      "                 [--disk FILE[,readonly]]... [--rng]\n"
-	      "                 [--boot-time] [--verbose]\n"
+	      "                 [--net tap=NAME[,mac=MAC]]... [--boot-time] [--verbose]\n"
 	      "Boots a Linux bzImage under vmw86 (/dev/vmw86); the guest's serial\n"
 	      "console (COM1) is this program's standard output.\n"
 	      "  -k, --kernel IMAGE     bzImage (boot protocol 2.12 or later)\n"
@@ -92,6 +96,9 @@ static void usage(FILE *f)
 	      "      --no-sandbox       no seccomp allow-list for the run loop\n"
 	      "      --disk FILE[,readonly]  a virtio-blk disk on a raw image (repeatable)\n"
 	      "      --rng              a virtio-rng device fed by getrandom(2)\n"
+	      "      --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]\n"
+	      "                         virtio-net on TAP interface NAME (made if\n"
+	      "                         absent; needs CAP_NET_ADMIN); up to 4\n"
 	      "  -b, --boot-time        print the time from start to guest user space\n"
 	      "  -v, --verbose          debug messages (unowned ports, exits)\n"
 	      "  -h, --help             this text\n"
@@ -158,6 +165,82 @@ static unsigned int parse_cpus(const char *s)
 	return v;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "02:86:00:00:00:01": six hexadecimal bytes separated by colons. */
+static bool parse_mac(const char *s, u8 mac[6])
+{
+	unsigned int i;
+	int hi, lo;
+
+	for (i = 0; i < 6; i++, s += 3) {
+		hi = hex_digit(s[0]);
+		lo = hi < 0 ? -1 : hex_digit(s[1]);
+		if (lo < 0 || s[2] != (i < 5 ? ':' : '\0'))
+			return false;
+		mac[i] = hi << 4 | lo;
+	}
+	return true;
+}
+
+/*
+ * --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]. NAME must be a name the kernel
+ * takes for an interface (net/core/dev.c, dev_valid_name()): 1 to 15
+ * bytes, not "." or "..", no '/', ':' or white space. The MAC must be a
+ * unicast address (I/G bit clear, IEEE 802) and not zero.
+ */
+static void parse_net(char *arg, struct net_options *net)
+{
+	char *orig = strdup(arg), *item, *save = NULL;
+	const char *p;
+
+	if (!orig)
+		die(EXIT_VMERROR, "out of memory");
+	memset(net, 0, sizeof(*net));
+	for (item = strtok_r(arg, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(item, "tap=", 4)) {
+			if (net->tap)
+				die(EXIT_BADINPUT, "--net '%s': tap= given twice", orig);
+			net->tap = item + 4;
+		} else if (!strncmp(item, "mac=", 4)) {
+			if (!parse_mac(item + 4, net->mac))
+				die(EXIT_BADINPUT, "--net '%s': mac '%s' is not of the form XX:XX:XX:XX:XX:XX",
+				    orig, item + 4);
+			if (net->mac[0] & 1)
+				die(EXIT_BADINPUT, "--net '%s': mac %s is a multicast address (bit 0 of its first byte); a NIC needs a unicast one",
+				    orig, item + 4);
+			if (!(net->mac[0] | net->mac[1] | net->mac[2] |
+			      net->mac[3] | net->mac[4] | net->mac[5]))
+				die(EXIT_BADINPUT, "--net '%s': mac 00:00:00:00:00:00 is not an address",
+				    orig);
+			net->mac_set = true;
+		} else {
+			die(EXIT_BADINPUT, "--net '%s': unknown '%s' (takes tap=NAME[,mac=XX:XX:XX:XX:XX:XX])",
+			    orig, item);
+		}
+	}
+	if (!net->tap)
+		die(EXIT_BADINPUT, "--net '%s': no tap=NAME (takes tap=NAME[,mac=XX:XX:XX:XX:XX:XX])",
+		    orig);
+	if (!*net->tap || strlen(net->tap) >= IFNAMSIZ)
+		die(EXIT_BADINPUT, "--net '%s': a TAP name has 1 to %d characters",
+		    orig, IFNAMSIZ - 1);
+	for (p = net->tap; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			die(EXIT_BADINPUT, "--net '%s': '%c' cannot be in an interface name",
+			    orig, *p);
+	if (!strcmp(net->tap, ".") || !strcmp(net->tap, ".."))
+		die(EXIT_BADINPUT, "--net '%s': '%s' cannot name an interface",
+		    orig, net->tap);
+	free(orig);
+}
+
 static void check_memory(u64 size)
 {
 	struct sysinfo si;
@@ -214,6 +297,7 @@ int main(int argc, char **argv)
 		{ "sandbox-selftest", no_argument, NULL, OPT_SANDBOX_SELFTEST },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -222,8 +306,10 @@ int main(int argc, char **argv)
 	struct sandbox_user user = { 0 };
 	struct boot_image img = { 0 };
 	struct disk_options disks[MAX_DISKS];
-	unsigned int nr_disks = 0, i;
+	unsigned int nr_disks = 0, i, j;
 	struct vm vm = { 0 };
+	struct net_options nets[MAX_NETS];
+	unsigned int nr_nets = 0;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "k:i:c:m:p:u:bvh", longopts, NULL)) != -1) {
@@ -261,6 +347,12 @@ int main(int argc, char **argv)
 				    MAX_DISKS);
 			parse_disk(optarg, &disks[nr_disks++]);
 			break;
+		case OPT_NET:
+			if (nr_nets == MAX_NETS)
+				die(EXIT_BADINPUT, "--net: at most %d network devices",
+				    MAX_NETS);
+			parse_net(optarg, &nets[nr_nets++]);
+			break;
 		case 'b':
 			opt.boot_time = true;
 			break;
@@ -285,6 +377,10 @@ int main(int argc, char **argv)
 	if (opt.sandbox_selftest && !opt.sandbox)
 		die(EXIT_BADINPUT, "--sandbox-selftest: tests the sandbox, which --no-sandbox turns off");
 	/* cpus > VMW86_CAP_MAX_VCPUS is checked in vm__init, against the module. */
+	for (i = 0; i < nr_nets; i++)
+		for (j = 0; j < i; j++)
+			if (!strcmp(nets[i].tap, nets[j].tap))
+				die(EXIT_BADINPUT, "--net: TAP %s given twice", nets[i].tap);
 
 	if (boot__load_files(&img, &opt))
 		return EXIT_BADINPUT;
@@ -301,6 +397,8 @@ int main(int argc, char **argv)
 		virtio_blk__create(&vm, &disks[i]);
 	if (opt.rng)
 		virtio_rng__create(&vm);
+	for (i = 0; i < nr_nets; i++)
+		virtio_net__create(&vm, &nets[i]);
 	vm__init(&vm, &opt);
 	boot__setup(&vm, &img);
 	/* /dev/vmw86, the files and the terminal are open; no thread yet. */
