@@ -146,7 +146,7 @@ smp_tests="cpus lapic smp vmw86_run_shell"
 # vmw86-run's devices are the launcher's user space, the same whatever the
 # host's paging depth: their tests (several guest boots each) run in the
 # la57 pass only.
-la57_only="vmw86_run_disk vmw86_run_rng"
+la57_only="vmw86_run_disk vmw86_run_rng vmw86_run_net"
 if [[ -n ${VMW86_TESTS:-} ]]; then
 	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS la57_only=
 else

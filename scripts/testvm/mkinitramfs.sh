@@ -5,6 +5,7 @@
 #   /init, /bin/busybox + applet links, /bin/run-tests, /lib/vmw86/lib.sh
 #   /vmw86.ko                      the module under test (debug info stripped)
 #   /lib/modules/kvm/*.ko, order   Debian's kvm-amd and its dependencies
+#   /lib/modules/net/tun.ko        TAP devices, for vmw86-run --net
 #   /tests/<binaries>, run_list    the test binaries, in run order
 #   /lib*/...                      shared objects of any dynamically linked
 #                                  test (from ldd, plus DIR/initramfs_libs)
@@ -93,6 +94,12 @@ for m in "${mods[@]}"; do
 	unpack_module "$moddir/$m" "$root/lib/modules/kvm/$name"
 	echo "$name" >>"$root/lib/modules/kvm/order"
 done
+# tun, for vmw86-run's TAP devices (vmw86_run_net loads it); it depends on
+# nothing. A kernel with tun built in (a debug build) lists none.
+mkdir -p "$root/lib/modules/net"
+if tun=$(grep -oE '^kernel/drivers/net/tun\.ko(\.[a-z]+)?' "$moddir/modules.dep"); then
+	unpack_module "$moddir/$tun" "$root/lib/modules/net/tun.ko"
+fi
 
 # The module under test. Its DWARF (Debian's config has DEBUG_INFO) is
 # several MB the guest would unpack for nothing; symbols stay for traces.
