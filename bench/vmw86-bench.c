@@ -20,13 +20,14 @@
  *
  * Figures 4 to 6g boot a whole guest, Debian's kernel with a busybox
  * initramfs (bench/guest-init), under vmw86-run and under QEMU with KVM,
- * as child processes whose console this program reads.
+ * as child processes whose console this program reads. Figures 8a and 8b
+ * boot it with a virtio disk on one image for both (bench/guest-disk-init).
  *
  * Settings come as environment variables, which is how the test machine's
  * init gets its kernel parameters:
  *   vmw86_bench_rounds=N   rounds (default 7)
  *   vmw86_bench_only=LIST  only these groups: io,cpuid,touch,thp,churn,
- *                          alive,kmem,boot (default all)
+ *                          alive,kmem,boot,disk (default all)
  *   vmw86_bench_boot_rounds=N  rounds that boot guests (default 5; each
  *                          boot takes seconds, the other figures less)
  */
@@ -499,6 +500,10 @@ static const struct {
 	  "of 7a: every fd and mapping closed" },
 	{ "7b", "alive_max", "alive", "VMs", "higher",
 	  "1-vCPU 32 MiB VMs alive at once (bound 256)" },
+	{ "8a", "disk_seq_mbs", "disk", "MB/s", "higher",
+	  "virtio-blk sequential read, 1 MiB O_DIRECT requests, one at a time" },
+	{ "8b", "disk_rand_iops", "disk", "IOPS", "higher",
+	  "virtio-blk random 4 KiB O_DIRECT reads, one at a time" },
 };
 
 /* ------------------------------------------------------------------
@@ -841,6 +846,10 @@ out:
 #define BOOT_RAM		"256M"
 #define BOOT_CMDLINE		"console=ttyS0 quiet"
 #define GUEST_INITRD		"/tests/bench-guest.cpio.gz"
+#define DISK_INITRD		"/tests/bench-disk-guest.cpio.gz"
+/* In the test machine's tmpfs: its page cache, the same for both. */
+#define DISK_IMAGE		"/tmp/vmw86-bench-disk.img"
+#define DISK_SIZE		(64 * MIB)
 #define COMPUTE_PATH		"/tests/vmw86-bench-compute"
 #define VMW86_RUN_PATH		"/bin/vmw86-run"
 #define QEMU_PATH		"/usr/bin/qemu-system-x86_64"
@@ -874,6 +883,30 @@ static const char *const qemu_argv[] = {
 	"-append", BOOT_CMDLINE, NULL
 };
 
+/*
+ * Figures 8a and 8b: the same guest kernel with virtio_blk over the same
+ * image. QEMU's virtio-mmio is legacy (version 1) on microvm unless told
+ * otherwise; vmw86-run's is modern (version 2), so QEMU's is made modern
+ * too. QEMU reads the image through the page cache (cache=writeback, its
+ * default; tmpfs has no O_DIRECT), as vmw86-run does with pread().
+ */
+static const char *const vmw86_run_disk_argv[] = {
+	VMW86_RUN_PATH, "--kernel", guest_kernel, "--initrd", DISK_INITRD,
+	"--memory", BOOT_RAM, "--cpus", "1", "--disk", DISK_IMAGE,
+	"--cmdline", BOOT_CMDLINE, NULL
+};
+
+static const char *const qemu_disk_argv[] = {
+	QEMU_PATH, "-machine", "microvm", "-accel", "kvm", "-cpu", "host",
+	"-m", BOOT_RAM, "-smp", "1", "-nodefaults", "-no-user-config",
+	"-display", "none", "-no-reboot", "-serial", "stdio",
+	"-global", "virtio-mmio.force-legacy=false",
+	"-drive", "id=disk0,file=" DISK_IMAGE ",format=raw,if=none",
+	"-device", "virtio-blk-device,drive=disk0",
+	"-kernel", guest_kernel, "-initrd", DISK_INITRD,
+	"-append", BOOT_CMDLINE, NULL
+};
+
 /* One of a child's output pipes, read line by line. */
 struct stream {
 	int fd;			/* -1 once at end of file */
@@ -896,6 +929,8 @@ struct child {
 	/* The guest's timer interrupts before and after the program. */
 	unsigned long irq0[2], loc[2];
 	bool compute_ok, idle;
+	/* 8a, 8b: the guest's sequential MB/s and random 4 KiB IOPS */
+	double disk_seq_mbs, disk_rand_iops;
 	char clocksource[32];
 	char paging[16];
 	char cmdline[96];
@@ -1009,6 +1044,15 @@ static void child_guest_line(struct child *c, const char *line, uint64_t now)
 		snprintf(c->cmdline, sizeof(c->cmdline), "%s", p + 8);
 	} else if (!strcmp(p, "idle")) {
 		c->idle = true;
+	} else if (!strncmp(p, "disk-seq read: ", 15)) {
+		/* "disk-seq read: N bytes in S s: X MB/s, Y IOPS" */
+		const char *mbs = strstr(p, " s: ");
+
+		c->disk_seq_mbs = mbs ? strtod(mbs + 4, NULL) : 0;
+	} else if (!strncmp(p, "disk-rand read: ", 16)) {
+		const char *iops = strstr(p, " MB/s, ");
+
+		c->disk_rand_iops = iops ? strtod(iops + 7, NULL) : 0;
 	}
 }
 
@@ -1312,6 +1356,93 @@ err:
 }
 
 /*
+ * The disk image of figures 8a and 8b: 64 MiB of a fixed pseudo-random
+ * sequence (no runs of zeros a device or the page cache could skip),
+ * written once per run.
+ */
+static int disk_image(void)
+{
+	static bool made;
+	uint64_t *buf, x = 0x2545f4914f6cdd1dull;
+	size_t i, off;
+	int fd;
+
+	if (made)
+		return 0;
+	buf = malloc(MIB);
+	if (!buf)
+		return fail("malloc");
+	fd = open(DISK_IMAGE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(buf);
+		return fail(DISK_IMAGE);
+	}
+	for (off = 0; off < DISK_SIZE; off += MIB) {
+		for (i = 0; i < MIB / sizeof(*buf); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[i] = x;
+		}
+		if (write(fd, buf, MIB) != (ssize_t)MIB) {
+			close(fd);
+			free(buf);
+			return fail("write " DISK_IMAGE);
+		}
+	}
+	close(fd);
+	free(buf);
+	made = true;
+	return 0;
+}
+
+/*
+ * 8a, 8b: one boot of the disk guest under @hv's launcher; the guest reads
+ * the disk (bench/guest-disk-init) and powers off.
+ */
+static void bench_disk(struct hv *hv, int round)
+{
+	bool qemu = hv == &hv_kvm;
+	struct vm vm;
+	struct child c;
+	int status;
+
+	/* The other hypervisor may still be letting go of SVM. */
+	if (vm_create(hv, &vm, SMALL_RAM, false)) {
+		vm_destroy(&vm);
+		put_error(hv, "disk_seq_mbs", round);
+		return;
+	}
+	vm_destroy(&vm);
+
+	if (disk_image())
+		goto err;
+	if (child_start(&c, qemu ? qemu_disk_argv : vmw86_run_disk_argv, false))
+		goto err;
+	close_fd(&c.in_fd);
+	if (child_pump(&c, true)) {
+		child_dump(hv, &c);
+		child_end(&c, true);
+		goto err;
+	}
+	status = child_end(&c, false);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) ||
+	    c.disk_seq_mbs <= 0 || c.disk_rand_iops <= 0) {
+		child_dump(hv, &c);
+		snprintf(last_error, sizeof(last_error),
+			 "the launcher ended with wait status 0x%x, %s", status,
+			 c.disk_seq_mbs > 0 && c.disk_rand_iops > 0 ?
+			 "figures read" : "no figures from the guest");
+		goto err;
+	}
+	put_sample(hv, "disk_seq_mbs", round, c.disk_seq_mbs);
+	put_sample(hv, "disk_rand_iops", round, c.disk_rand_iops);
+	return;
+err:
+	put_error(hv, "disk_seq_mbs", round);
+}
+
+/*
  * What figures 4 to 6g need in the test machine (scripts/bench.sh packs
  * it); NULL if all is there, else the first thing missing.
  */
@@ -1319,7 +1450,7 @@ static const char *boot_missing(void)
 {
 	static const char *const need[] = {
 		VMW86_RUN_PATH, QEMU_PATH, GUEST_INITRD, COMPUTE_PATH,
-		guest_kernel,
+		guest_kernel, DISK_INITRD,
 	};
 	struct utsname u;
 	size_t i;
@@ -1368,6 +1499,7 @@ static const struct {
 	{ "churn", bench_churn },
 	{ "alive", bench_alive },
 	{ "boot", bench_boot },
+	{ "disk", bench_disk },
 };
 
 /* The device fd and run mapping size; an open fd holds no SVM. */
@@ -1411,7 +1543,8 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(figures); i++) {
 		if (!wanted(figures[i].group))
 			continue;
-		if (!strcmp(figures[i].group, "boot") && missing)
+		if ((!strcmp(figures[i].group, "boot") ||
+		     !strcmp(figures[i].group, "disk")) && missing)
 			printf("VMW86-BENCH later %s not measured: %s (%s) missing\n",
 			       figures[i].id, figures[i].title, missing);
 		else
@@ -1439,7 +1572,8 @@ int main(void)
 
 		printf("VMW86-BENCH round %d %s-first\n", round, first->name);
 		for (i = 0; i < ARRAY_SIZE(groups); i++) {
-			bool boot = !strcmp(groups[i].name, "boot");
+			bool boot = !strcmp(groups[i].name, "boot") ||
+				    !strcmp(groups[i].name, "disk");
 
 			if (!wanted(groups[i].name) ||
 			    (boot && (missing || round > boot_rounds)))
