@@ -37,6 +37,10 @@
 #include <sys/mman.h>
 #include <sys/timerfd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include "vmw86-run.h"
 
 #define KICK_SIGNAL	SIGUSR1
@@ -316,6 +320,35 @@ static void vm__create_vcpu(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 	vm__set_cpuid(vm, vcpu);
 }
 
+/*
+ * Guest RAM between two guard areas that nothing may touch: a device that
+ * read or wrote past either end of guest RAM (whose addresses and lengths
+ * the guest chooses, and vm__gpa_to_hva() checks) faults there instead of
+ * reaching the launcher's other memory, and in the sanitizer build
+ * (vmw86-run-asan, for vmw86_run_vqfuzz) the guards are poisoned too, so
+ * that ASan reports the access, also from a system call it intercepts
+ * (preadv, getrandom), with its stack. They cost address space only.
+ */
+#define RAM_GUARD	(2 * MiB)
+
+static u8 *map_guest_ram(u64 size)
+{
+	u8 *area = mmap(NULL, size + 2 * RAM_GUARD, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	u8 *ram = area + RAM_GUARD;
+
+	if (area == MAP_FAILED)
+		return NULL;
+	if (mprotect(area, RAM_GUARD, PROT_NONE) ||
+	    mprotect(ram + size, RAM_GUARD, PROT_NONE))
+		return NULL;
+#ifdef __SANITIZE_ADDRESS__
+	ASAN_POISON_MEMORY_REGION(area, RAM_GUARD);
+	ASAN_POISON_MEMORY_REGION(ram + size, RAM_GUARD);
+#endif
+	return ram;
+}
+
 void vm__init(struct vm *vm, const struct options *opt)
 {
 	int max_vcpus, phys_bits, mmap_size;
@@ -353,9 +386,8 @@ void vm__init(struct vm *vm, const struct options *opt)
 
 	vm->ram_size = opt->mem_size;
 	vm->cpus = opt->cpus;
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED)
+	vm->ram = map_guest_ram(vm->ram_size);
+	if (!vm->ram)
 		die(EXIT_BADINPUT, "--memory %llu MiB: the host cannot map it: %s",
 		    (unsigned long long)opt->mem_size / MiB, strerror(errno));
 	madvise(vm->ram, vm->ram_size, MADV_MERGEABLE);
