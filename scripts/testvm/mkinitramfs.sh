@@ -11,7 +11,10 @@
 #                                  test (from ldd, plus DIR/initramfs_libs)
 #   with -r RUNDIR (vmw86-run's build directory):
 #   /bin/vmw86-run                 the launcher
-#   /tests/<its tests>, guest initramfs images   after the selftests in run_list
+#   /bin/vmw86-run-asan            the same with ASan and UBSan (dynamic: its
+#                                  shared objects go with it, from ldd)
+#   /tests/<its tests>, guest initramfs images, guest programs (*.elf)
+#                                  after the selftests in run_list
 #   /boot/vmlinuz-$KVER            the kernel the launcher boots as a guest
 #   /boot/vmlinux-$KVER            the same, uncompressed (ELF)
 #   /bin/{mke2fs,mkfs.ext4,e2fsck,debugfs}, /etc/mke2fs.conf
@@ -118,6 +121,15 @@ if [[ -n $rdir ]]; then
 	[[ -x $rdir/vmw86-run ]] || die "$rdir/vmw86-run missing"
 	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
 	install -m 0644 "$rdir"/*.cpio.gz "$root/tests/"
+	# The fuzz test's guest program and sanitizer build of the launcher.
+	for f in "$rdir"/*.elf; do
+		[[ ! -f $f ]] || install -m 0644 "$f" "$root/tests/"
+	done
+	if [[ -x $rdir/vmw86-run-asan ]]; then
+		install -m 0755 "$rdir/vmw86-run-asan" "$root/bin/vmw86-run-asan"
+		ldd "$rdir/vmw86-run-asan" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
+			die "ldd $rdir/vmw86-run-asan failed"
+	fi
 	mkdir -p "$root/boot"
 	cp "$guest_kernel" "$root/boot/vmlinuz-$KVER" || die "$guest_kernel unreadable"
 	# The same kernel uncompressed, for the launcher's ELF path: taken out
