@@ -66,6 +66,7 @@ struct net_dev {
 	bool rx_wanted;		/* the receive queue may have buffers */
 	bool rx_held;		/* @rx_elem is popped and not used yet */
 	bool tap_broken;	/* reading it failed: only transmit now */
+	bool broken;		/* virtio__error(): wait for the reset */
 	struct virtq_elem rx_elem;
 	struct virtq_elem tx_elem;
 	u8 rx_tail[64 * 1024];	/* what a frame has beyond the guest's buffers */
@@ -129,8 +130,8 @@ static void iov_from_buf(const struct iovec *iov, unsigned int cnt,
  * Transmit (5.1.6.2): each chain is a header and a frame, device-readable
  * only. The frame goes to the TAP behind a zeroed header: no offload was
  * offered, so nothing in the guest's header may ask the host for work.
- * Returns true if chains were used, false when the queue is empty; -1 if
- * the device is broken.
+ * Returns 1 if chains were used, 0 when the queue is empty, -1 if the
+ * device is broken.
  */
 static int net_tx(struct net_dev *net)
 {
@@ -279,6 +280,9 @@ static void net_work(struct net_dev *net)
 		rx = 0;
 		if (tx >= 0 && net->rx_wanted && !net->tap_broken)
 			rx = net_rx(net);
+		/* Not even the TAP is polled then: it would wake us in vain. */
+		if (tx < 0 || rx < 0)
+			net->broken = true;
 		if (tx > 0)
 			virtq__notify(net->vdev, NET_TXQ);
 		if (rx > 0)
@@ -301,7 +305,8 @@ static void *net_thread(void *arg)
 	pthread_barrier_wait(&net->started);
 	for (;;) {
 		platform__lock();
-		want_rx = net->running && net->rx_wanted && !net->tap_broken;
+		want_rx = net->running && net->rx_wanted && !net->tap_broken &&
+			  !net->broken;
 		platform__unlock();
 		pfd[0] = (struct pollfd){ .fd = net->wake_fd, .events = POLLIN };
 		/* A negative fd is not polled, not even for POLLERR. */
@@ -353,6 +358,7 @@ static void net_start(struct virtio_dev *vdev, u64 features)
 	(void)features;
 	net->rx_wanted = true;
 	net->rx_held = false;
+	net->broken = false;
 	__atomic_store_n(&net->running, 1, __ATOMIC_RELEASE);
 	net_wake(net);
 }
