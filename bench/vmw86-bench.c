@@ -22,12 +22,14 @@
  * initramfs (bench/guest-init), under vmw86-run and under QEMU with KVM,
  * as child processes whose console this program reads. Figures 8a and 8b
  * boot it with a virtio disk on one image for both (bench/guest-disk-init).
+ * Figure 9 boots one (bench/guest-net-init) with a virtio-net device on a
+ * TAP, and receives what it sends here.
  *
  * Settings come as environment variables, which is how the test machine's
  * init gets its kernel parameters:
  *   vmw86_bench_rounds=N   rounds (default 7)
  *   vmw86_bench_only=LIST  only these groups: io,cpuid,touch,thp,churn,
- *                          alive,kmem,boot,disk (default all)
+ *                          alive,kmem,boot,disk,net (default all)
  *   vmw86_bench_boot_rounds=N  rounds that boot guests (default 5; each
  *                          boot takes seconds, the other figures less)
  */
@@ -43,12 +45,18 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/vmw86.h>
 
@@ -504,6 +512,8 @@ static const struct {
 	  "virtio-blk sequential read, 1 MiB O_DIRECT requests, one at a time" },
 	{ "8b", "disk_rand_iops", "disk", "IOPS", "higher",
 	  "virtio-blk random 4 KiB O_DIRECT reads, one at a time" },
+	{ "9", "net_tx_mib_s", "net", "MiB/s", "higher",
+	  "TCP stream guest -> test machine, 8 MiB, virtio-net on a TAP (busybox nc)" },
 };
 
 /* ------------------------------------------------------------------
@@ -1355,6 +1365,260 @@ err:
 	put_error(hv, "boot_s", round);
 }
 
+/* ------------------------------------------------------------------
+ * Figure 9: a TCP stream from a guest, through each launcher's
+ * virtio-net device and the same TAP, to a socket here.
+ */
+
+#define NET_TAP			"vmw86tap0"
+#define NET_HOST_IP		"10.86.0.1"	/* the guest is 10.86.0.2 */
+#define NET_PORT		5001
+#define NET_BYTES		(8 * MIB)
+#define NET_INITRD		"/tests/bench-net-guest.cpio.gz"
+#define NET_CMDLINE		BOOT_CMDLINE " bench_net_bytes=8388608"
+#define NET_MAC			"02:86:00:00:00:02"
+#define TUN_KO			"/lib/modules/net/tun.ko"
+
+static const char *const vmw86_run_net_argv[] = {
+	VMW86_RUN_PATH, "--kernel", guest_kernel, "--initrd", NET_INITRD,
+	"--memory", BOOT_RAM, "--cpus", "1",
+	"--net", "tap=" NET_TAP ",mac=" NET_MAC,
+	"--cmdline", NET_CMDLINE, NULL
+};
+
+/*
+ * QEMU's virtio-net on microvm's virtio-mmio, found through the DSDT as
+ * vmw86-run's is and modern like it (microvm's default is legacy), with
+ * its defaults otherwise: the TAP with IFF_VNET_HDR, and the
+ * checksum and segmentation offloads it negotiates with the guest
+ * (vmw86-run offers none). No vhost: vhost_net is not loaded.
+ */
+static const char *const qemu_net_argv[] = {
+	QEMU_PATH, "-machine", "microvm", "-accel", "kvm", "-cpu", "host",
+	"-m", BOOT_RAM, "-smp", "1", "-nodefaults", "-no-user-config",
+	"-display", "none", "-no-reboot", "-serial", "stdio",
+	"-global", "virtio-mmio.force-legacy=false",
+	"-netdev", "tap,id=net0,ifname=" NET_TAP ",script=no,downscript=no",
+	"-device", "virtio-net-device,netdev=net0,mac=" NET_MAC,
+	"-kernel", guest_kernel, "-initrd", NET_INITRD,
+	"-append", NET_CMDLINE, NULL
+};
+
+static int net_listen_fd = -1;
+
+static int net_ifreq(int sock, unsigned long req, struct ifreq *ifr,
+		     const char *what)
+{
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", NET_TAP);
+	return ioctl(sock, req, ifr) ? fail(what) : 0;
+}
+
+/*
+ * Once: tun.ko, a persistent TAP that both launchers attach to in turn
+ * (its address stays while neither has it), 10.86.0.1/24 on it, and the
+ * listening socket.
+ */
+static int net_setup(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct ifreq ifr = { 0 };
+	int fd, sock, one = 1;
+
+	if (net_listen_fd >= 0)
+		return 0;
+	if (access("/dev/net/tun", F_OK)) {
+		fd = open(TUN_KO, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(TUN_KO);
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
+			close(fd);
+			return fail("finit_module " TUN_KO);
+		}
+		close(fd);
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail("/dev/net/tun");
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NET_TAP);
+	if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)) {
+		close(fd);
+		return fail("TUNSETIFF/TUNSETPERSIST " NET_TAP);
+	}
+	close(fd);
+
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return fail("socket");
+	memset(&ifr, 0, sizeof(ifr));
+	inet_pton(AF_INET, NET_HOST_IP, &sin.sin_addr);
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	if (net_ifreq(sock, SIOCSIFADDR, &ifr, "SIOCSIFADDR " NET_TAP))
+		goto err;
+	inet_pton(AF_INET, "255.255.255.0", &sin.sin_addr);
+	memcpy(&ifr.ifr_netmask, &sin, sizeof(sin));
+	if (net_ifreq(sock, SIOCSIFNETMASK, &ifr, "SIOCSIFNETMASK " NET_TAP) ||
+	    net_ifreq(sock, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS " NET_TAP))
+		goto err;
+	ifr.ifr_flags |= IFF_UP;
+	if (net_ifreq(sock, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS " NET_TAP))
+		goto err;
+	close(sock);
+
+	sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return fail("socket");
+	setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sin.sin_port = htons(NET_PORT);
+	inet_pton(AF_INET, NET_HOST_IP, &sin.sin_addr);
+	if (bind(sock, (struct sockaddr *)&sin, sizeof(sin)) || listen(sock, 1)) {
+		fail("bind/listen " NET_HOST_IP);
+		goto err;
+	}
+	net_listen_fd = sock;
+	return 0;
+err:
+	close(sock);
+	return -1;
+}
+
+/* What the guest sent, and when its first and last bytes arrived. */
+struct net_recv {
+	int conn_fd;
+	uint64_t bytes, first, last;
+	bool done;
+};
+
+/*
+ * Accepts the guest's connection and reads it to its end, while the
+ * launcher's output is read too (a full pipe would stop the guest).
+ */
+static int net_receive(struct child *c, struct net_recv *r)
+{
+	uint64_t deadline = c->launch + BOOT_TIMEOUT_NS;
+	static char buf[256 * 1024];
+
+	*r = (struct net_recv){ .conn_fd = -1 };
+	while (!r->done) {
+		struct pollfd pfd[3];
+		uint64_t now = now_ns();
+		int n = 0, i, rc;
+		ssize_t len;
+
+		if (now >= deadline) {
+			errno = ETIMEDOUT;
+			snprintf(last_error, sizeof(last_error),
+				 "%llu of %lu bytes from the guest within %llu s of launch",
+				 (unsigned long long)r->bytes, NET_BYTES,
+				 BOOT_TIMEOUT_NS / 1000000000ULL);
+			goto err;
+		}
+		pfd[n++] = (struct pollfd){ .events = POLLIN,
+			.fd = r->conn_fd >= 0 ? r->conn_fd : net_listen_fd };
+		if (c->out.fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = c->out.fd, .events = POLLIN };
+		if (c->err.fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = c->err.fd, .events = POLLIN };
+		rc = poll(pfd, n, (deadline - now) / 1000000 + 1);
+		if (rc < 0 && errno != EINTR) {
+			fail("poll");
+			goto err;
+		}
+		now = now_ns();
+		for (i = 1; i < n && rc > 0; i++) {
+			if (pfd[i].revents && pfd[i].fd == c->out.fd)
+				stream_read(c, &c->out, now);
+			else if (pfd[i].revents)
+				stream_read(c, &c->err, now);
+		}
+		if (rc <= 0 || !pfd[0].revents)
+			continue;
+		if (r->conn_fd < 0) {
+			r->conn_fd = accept4(net_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			if (r->conn_fd < 0 && errno != EINTR) {
+				fail("accept");
+				goto err;
+			}
+			continue;
+		}
+		len = read(r->conn_fd, buf, sizeof(buf));
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0) {
+			fail("read from the guest's connection");
+			goto err;
+		}
+		if (!len) {
+			r->done = true;
+			break;
+		}
+		if (!r->bytes)
+			r->first = now;
+		r->bytes += len;
+		r->last = now;
+	}
+	close_fd(&r->conn_fd);
+	return 0;
+err:
+	close_fd(&r->conn_fd);
+	return -1;
+}
+
+/*
+ * 9: one guest under @hv's launcher sends NET_BYTES; the figure is their
+ * size over the time from the first byte to the last as they reach this
+ * socket (the connection's set-up and the guest's boot left out).
+ */
+static void bench_net(struct hv *hv, int round)
+{
+	bool qemu = hv == &hv_kvm;
+	struct net_recv r;
+	struct vm vm;
+	struct child c;
+	int status;
+
+	if (net_setup()) {
+		put_error(hv, "net_tx_mib_s", round);
+		return;
+	}
+	/* The other hypervisor may still be letting go of SVM. */
+	if (vm_create(hv, &vm, SMALL_RAM, false)) {
+		vm_destroy(&vm);
+		put_error(hv, "net_tx_mib_s", round);
+		return;
+	}
+	vm_destroy(&vm);
+
+	if (child_start(&c, qemu ? qemu_net_argv : vmw86_run_net_argv, false))
+		goto err;
+	if (net_receive(&c, &r) || child_pump(&c, true))
+		goto err_child;
+	status = child_end(&c, false);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		child_dump(hv, &c);
+		snprintf(last_error, sizeof(last_error),
+			 "the launcher ended with wait status 0x%x after the guest's poweroff",
+			 status);
+		goto err;
+	}
+	if (r.bytes != NET_BYTES || r.last <= r.first) {
+		child_dump(hv, &c);
+		snprintf(last_error, sizeof(last_error),
+			 "%llu bytes from the guest, not %lu",
+			 (unsigned long long)r.bytes, NET_BYTES);
+		goto err;
+	}
+	put_sample(hv, "net_tx_mib_s", round,
+		   (double)r.bytes / MIB / ((r.last - r.first) / 1e9));
+	return;
+
+err_child:
+	child_dump(hv, &c);
+	child_end(&c, true);
+err:
+	put_error(hv, "net_tx_mib_s", round);
+}
+
 /*
  * The disk image of figures 8a and 8b: 64 MiB of a fixed pseudo-random
  * sequence (no runs of zeros a device or the page cache could skip),
@@ -1443,14 +1707,14 @@ err:
 }
 
 /*
- * What figures 4 to 6g need in the test machine (scripts/bench.sh packs
+ * What figures 4 to 6g, 8 and 9 need in the test machine (scripts/bench.sh packs
  * it); NULL if all is there, else the first thing missing.
  */
 static const char *boot_missing(void)
 {
 	static const char *const need[] = {
 		VMW86_RUN_PATH, QEMU_PATH, GUEST_INITRD, COMPUTE_PATH,
-		guest_kernel, DISK_INITRD,
+		guest_kernel, DISK_INITRD, NET_INITRD,
 	};
 	struct utsname u;
 	size_t i;
@@ -1500,6 +1764,7 @@ static const struct {
 	{ "alive", bench_alive },
 	{ "boot", bench_boot },
 	{ "disk", bench_disk },
+	{ "net", bench_net },
 };
 
 /* The device fd and run mapping size; an open fd holds no SVM. */
@@ -1544,7 +1809,8 @@ int main(void)
 		if (!wanted(figures[i].group))
 			continue;
 		if ((!strcmp(figures[i].group, "boot") ||
-		     !strcmp(figures[i].group, "disk")) && missing)
+		     !strcmp(figures[i].group, "disk") ||
+		     !strcmp(figures[i].group, "net")) && missing)
 			printf("VMW86-BENCH later %s not measured: %s (%s) missing\n",
 			       figures[i].id, figures[i].title, missing);
 		else
@@ -1573,7 +1839,8 @@ int main(void)
 		printf("VMW86-BENCH round %d %s-first\n", round, first->name);
 		for (i = 0; i < ARRAY_SIZE(groups); i++) {
 			bool boot = !strcmp(groups[i].name, "boot") ||
-				    !strcmp(groups[i].name, "disk");
+				    !strcmp(groups[i].name, "disk") ||
+				    !strcmp(groups[i].name, "net");
 
 			if (!wanted(groups[i].name) ||
 			    (boot && (missing || round > boot_rounds)))

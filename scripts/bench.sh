@@ -13,9 +13,9 @@
 # Environment:
 #   VMW86_BENCH_ROUNDS  rounds, each measuring both hypervisors (default 7)
 #   VMW86_BENCH_BOOT_ROUNDS  of those, how many also boot guests (figures
-#                       4 to 6g and 8, tens of seconds a round; default 5)
+#                       4 to 6g, 8 and 9, tens of seconds a round; default 5)
 #   VMW86_BENCH_ONLY    only these groups of figures, comma separated:
-#                       io,cpuid,touch,thp,churn,alive,kmem,boot,disk
+#                       io,cpuid,touch,thp,churn,alive,kmem,boot,disk,net
 #                       (default all)
 #   VMW86_BENCH_REV     build the module and vmw86-run from this git revision
 #                       instead of the working tree (e.g. HEAD, or a commit
@@ -72,12 +72,11 @@ make -C "$launcher_src" "$j" OUTPUT="$RDIR"
 # The test machine's initramfs as make check packs it, with vmw86-run and
 # the guest kernel (-r) but only vmw86-bench to run (-s), then a second
 # archive, which the kernel unpacks over the first: figure 5's program and
-# the guests' initramfs images (figures 4 to 6g, and 8's with a disk) in
-# /tests, and QEMU for the KVM side of figures 4
-# to 6g, the host's own binary with the shared objects ldd names at the
-# same paths and the two firmware files its microvm machine loads (seen
-# with strace: qboot as bios-microvm.bin, and linuxboot_dma.bin for
-# -kernel).
+# the guests' initramfs images (figures 4 to 6g, 8's with a disk, 9's with
+# a NIC) in /tests, and QEMU for the KVM side of figures 4 to 9, the host's
+# own binary with the shared objects ldd names at the same paths and the
+# two firmware files its microvm machine loads (seen with strace: qboot as
+# bios-microvm.bin, and linuxboot_dma.bin for -kernel).
 INITRD=$TESTVM_DIR/bench-initramfs.cpio.gz
 mkdir -p "$TESTVM_DIR"
 "$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$BDIR" -r "$RDIR" -s vmw86-bench
@@ -85,7 +84,8 @@ extra=$(mktemp -d "${TMPDIR:-/tmp}/vmw86-bench-extra.XXXXXX")
 trap 'rm -rf "$extra"' EXIT
 mkdir -p "$extra/tests" "$extra/usr/bin" "$extra/usr/share/qemu"
 install -m 0755 "$BDIR/vmw86-bench-compute" "$extra/tests/"
-install -m 0644 "$BDIR/bench-guest.cpio.gz" "$BDIR/bench-disk-guest.cpio.gz" "$extra/tests/"
+install -m 0644 "$BDIR/bench-guest.cpio.gz" "$BDIR/bench-disk-guest.cpio.gz" \
+	"$BDIR/bench-net-guest.cpio.gz" "$extra/tests/"
 qemu_bin=$(command -v qemu-system-x86_64)
 cp -L "$qemu_bin" "$extra/usr/bin/qemu-system-x86_64"
 for f in bios-microvm.bin linuxboot_dma.bin; do
