@@ -25,9 +25,9 @@
  * left in any process, the module's reference count is back where it
  * was, no child is left, and memory did not leak by more than a margin.
  *
- * random_ioctls_and_guests, the variant whose RUNs enter random guest
- * state, is skipped unless VMW86_FUZZ_GUESTS=1: it wedges the test
- * machine today (see its comment); random_ioctls runs everything else.
+ * random_ioctls_and_guests is the variant whose RUNs enter random guest
+ * state and run random code; it leaves out real-mode starts unless
+ * VMW86_FUZZ_REAL_MODE=1 (see its comment for the emulator's stall).
  *
  * The documented errno sets come from Documentation/virt/vmw86/api.rst.
  * A non-zero argument to an ioctl that takes none gets EINVAL, checked by
@@ -206,6 +206,8 @@ static int guest_phys_bits;
 static volatile int fuzz_stop;
 /* RUN enters the guest (random state, random code), or only ever EINTRs. */
 static bool fuzz_guests;
+/* Random guests may start in real mode (VMW86_FUZZ_REAL_MODE=1). */
+static bool fuzz_real_mode;
 
 static struct vmw86_cpuid_entry supported_cpuid[VMW86_MAX_CPUID_ENTRIES];
 static uint32_t nr_supported_cpuid;
@@ -214,6 +216,8 @@ struct thread_ctx {
 	int id;
 	uint64_t rng;
 	uint64_t iterations, ioctls;
+	pid_t tid;
+	bool done;		/* fuzz_thread() returned (atomic) */
 	timer_t timer;
 	uint8_t *buf;		/* 4 pages, then a PROT_NONE page */
 	bool state_set;		/* the RUN below uses state set here: */
@@ -458,7 +462,7 @@ static void rnd_guest_state(struct thread_ctx *t, struct obj *o)
 		regs.rip = code_gpa;
 		regs.rsp = c->lib.stacks_gpa + VCPU_STACK_SIZE - 64;
 		regs.rflags = X86_EFLAGS_FIXED | (rnd(t) & 0x200);
-	} else if (one_in(t, 2)) {
+	} else if (fuzz_real_mode && one_in(t, 2)) {
 		/* Real mode at a random low address. */
 		memset(&sregs, 0, sizeof(sregs));
 		sregs.cs.limit = sregs.ds.limit = sregs.ss.limit = 0xffff;
@@ -483,6 +487,8 @@ static void rnd_guest_state(struct thread_ctx *t, struct obj *o)
 		regs.rflags = X86_EFLAGS_FIXED;
 	} else {
 		code_gpa = regs.rip % c->ram_size;
+		if (!fuzz_real_mode)
+			sregs.cr0 |= X86_CR0_PE;
 	}
 	/* Random code where it will start (when that is RAM we have). */
 	if (code_gpa + 256 <= c->ram_size)
@@ -1055,7 +1061,8 @@ static void *fuzz_thread(void *arg)
 		.sigev_signo = SIGUSR1,
 	};
 
-	sev._sigev_un._tid = syscall(SYS_gettid);
+	t->tid = syscall(SYS_gettid);
+	sev._sigev_un._tid = t->tid;
 	TEST_ASSERT(!timer_create(CLOCK_MONOTONIC, &sev, &t->timer),
 		    "timer_create: %s", strerror(errno));
 	while (!fuzz_stop) {
@@ -1063,7 +1070,62 @@ static void *fuzz_thread(void *arg)
 		t->iterations++;
 	}
 	timer_delete(t->timer);
+	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/*
+ * Every thread's current call ends within 21 ms of fuzz_stop (its timer
+ * signal). A thread still busy 10 s later is stuck in the module: print
+ * its kernel stack and the guest state it set, for the report, before the
+ * harness's timeout kills us without a word.
+ */
+static void print_task_file(pid_t tid, const char *name)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, name);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		ksft_print_msg("  %s: %s\n", name, line);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void report_stuck_threads(struct thread_ctx *threads, int n)
+{
+	for (int waited = 0; waited < 100; waited++) {
+		int busy = 0;
+
+		for (int i = 0; i < n; i++)
+			busy += !__atomic_load_n(&threads[i].done, __ATOMIC_ACQUIRE);
+		if (!busy)
+			return;
+		usleep(100000);
+	}
+	for (int i = 0; i < n; i++) {
+		struct thread_ctx *t = &threads[i];
+
+		if (__atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
+			continue;
+		violation("thread %d stuck in the module", t->id);
+		ksft_print_msg("fuzz_ioctl: thread %d (tid %d) still busy 10 s after the stop\n",
+			       t->id, t->tid);
+		if (t->state_set)
+			ksft_print_msg("  its guest state: rip 0x%llx rflags 0x%llx cr0 0x%llx cr4 0x%llx\n",
+				       t->regs.rip, t->regs.rflags, t->sregs.cr0,
+				       t->sregs.cr4);
+		if (t->state_set)
+			ksft_print_msg("  efer 0x%llx cs %x type %x l%u db%u\n",
+				       t->sregs.efer, t->sregs.cs.selector,
+				       t->sregs.cs.type, t->sregs.cs.l,
+				       t->sregs.cs.db);
+		print_task_file(t->tid, "syscall");
+		print_task_file(t->tid, "stack");
+	}
 }
 
 static void fuzz_setup_globals(void)
@@ -1269,6 +1331,7 @@ static void fuzz_run(struct __test_metadata *_metadata)
 	}
 	sleep(seconds);
 	fuzz_stop = 1;
+	report_stuck_threads(threads, NR_THREADS);
 	for (int i = 0; i < NR_THREADS; i++) {
 		pthread_join(tid[i], NULL);
 		iterations += threads[i].iterations;
@@ -1300,18 +1363,24 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 90)
 }
 
 /*
- * The same, and VMW86_RUN enters random guest state with random code.
- * SKIPPED by default: in the test machine this wedges the host (a vCPU's
- * CPU stops answering interrupts and IPIs inside VMW86_RUN; the other CPU
- * soft-locks in flush_tlb_mm_range(); see the hostile/fuzz report).
- * VMW86_FUZZ_GUESTS=1 (VMW86_APPEND="VMW86_FUZZ_GUESTS=1") runs it.
+ * The same, and VMW86_RUN enters random guest state with random code, in
+ * protected and long mode. Real-mode starts are left out unless
+ * VMW86_FUZZ_REAL_MODE=1: in the test machine (QEMU 7.2 TCG, nested SVM)
+ * a real-mode guest running with IF clear can make the CPU deaf for good.
+ * Seen there: the host's timer vector waits in the L1 local APIC's IRR
+ * above the PPR, GIF is 1 (an NMI from the QEMU monitor is intercepted at
+ * once and ends the stall), the INTR intercept and V_INTR_MASKING are set
+ * and host IF was 1 at VMRUN, yet QEMU's "log int" records no event for
+ * seconds while the guest keeps executing. APM vol. 2, 15.21.1 and
+ * 15.21.4 require an INTR #VMEXIT there, so the stall is the emulator's;
+ * the real-mode guests of the hostile suite still run in every pass.
  */
 TEST_F_TIMEOUT(fuzz, random_ioctls_and_guests, 90)
 {
-	if (!env_u64("VMW86_FUZZ_GUESTS", 0))
-		SKIP(return, "wedges the test machine (vCPU CPU deaf to IPIs in VMW86_RUN, soft lockup): see report; VMW86_FUZZ_GUESTS=1 runs it");
 	fuzz_guests = true;
+	fuzz_real_mode = env_u64("VMW86_FUZZ_REAL_MODE", 0);
 	fuzz_run(_metadata);
+	fuzz_guests = false;
 }
 
 /*
