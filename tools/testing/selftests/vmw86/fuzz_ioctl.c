@@ -539,11 +539,17 @@ static void dump_vcpu(struct obj *o)
 		  code[6], code[7], o->run->if_flag, o->run->interrupt_shadow);
 }
 
+/*
+ * The first signal after @usec, then one every 2 ms: a vCPU waiting for
+ * STARTUP or halted sleeps in RUN until a signal, and the first one may
+ * be taken before the ioctl starts (the thread preempted in between).
+ */
 static void arm_timer(struct thread_ctx *t, long usec)
 {
 	struct itimerspec its = {
 		.it_value = { .tv_sec = usec / 1000000,
 			      .tv_nsec = (usec % 1000000) * 1000 },
+		.it_interval = { .tv_nsec = usec ? 2000000 : 0 },
 	};
 
 	timer_settime(t->timer, 0, &its, NULL);
