@@ -11,7 +11,7 @@ KVER ?= $(shell scripts/kernel-version.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all module selftests check check-debug run shell clean deps lint bench
+.PHONY: all module selftests check check-debug fuzz run shell clean deps lint bench
 
 all: module selftests
 
@@ -36,6 +36,11 @@ check:
 # run builds it (about seven minutes on two cores).
 check-debug:
 	scripts/check-debug.sh
+
+# make check's fuzzers for longer, one test machine boot per seed
+# (scripts/fuzz.sh: VMW86_FUZZ_SEEDS, VMW86_FUZZ_SECONDS, VQFUZZ_ROUNDS).
+fuzz:
+	scripts/fuzz.sh
 
 # vmw86 against KVM, side by side in one test machine boot: a table and a
 # chart in bench/results/ (Documentation/virt/vmw86/performance.rst).
