@@ -120,7 +120,7 @@ cat "$tdir/run_list" >"$all_list"
 if [[ -n $rdir ]]; then
 	[[ -x $rdir/vmw86-run ]] || die "$rdir/vmw86-run missing"
 	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
-	install -m 0644 "$rdir"/*.cpio.gz "$root/tests/"
+	install -m 0644 "$rdir"/*.cpio.gz "$rdir/tap-lib.sh" "$root/tests/"
 	# The fuzz test's guest program and sanitizer build of the launcher.
 	for f in "$rdir"/*.elf; do
 		[[ ! -f $f ]] || install -m 0644 "$f" "$root/tests/"

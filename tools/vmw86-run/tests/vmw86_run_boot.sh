@@ -33,22 +33,8 @@ T=${TMPDIR:-/tmp}/vmw86-run-test.$$
 mkdir -p "$T"
 n=0
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); echo "not ok $n $*"; }
-
-# bad NAME MESSAGE-REGEX ARGS...: exits 1 and says MESSAGE on stderr.
-bad() {
-	name=$1 re=$2
-	shift 2
-	"$V" "$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	if [ $rc = 1 ] && grep -qE -e "$re" "$T/err" && [ "$(wc -l <"$T/err")" = 1 ]; then
-		ok "bad input: $name"
-	else
-		notok "bad input: $name (rc=$rc, want 1 and /$re/)"
-		sed 's/^/#   stderr: /' "$T/err"
-	fi
-}
+# shellcheck source=SCRIPTDIR/tap-lib.sh
+. "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
 echo "1..37"

@@ -45,26 +45,12 @@ T=${TMPDIR:-/tmp}/vmw86-run-net.$$
 mkdir -p "$T"
 n=0
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); echo "not ok $n $*"; }
-check() { # check DESCRIPTION COMMAND...: ok if COMMAND succeeds
+# shellcheck source=SCRIPTDIR/tap-lib.sh
+. "${0%/*}/tap-lib.sh"
+check_cmd() { # check_cmd DESCRIPTION COMMAND...: ok if COMMAND succeeds
 	d=$1
 	shift
 	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-
-# bad NAME MESSAGE-REGEX ARGS...: exits 1 and says MESSAGE on stderr.
-bad() {
-	name=$1 re=$2
-	shift 2
-	"$V" "$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	if [ $rc = 1 ] && grep -qE -e "$re" "$T/err" && [ "$(wc -l <"$T/err")" = 1 ]; then
-		ok "bad input: $name"
-	else
-		notok "bad input: $name (rc=$rc, want 1 and /$re/)"
-		sed 's/^/#   stderr: /' "$T/err"
-	fi
 }
 
 # The guest's console, without the UART's carriage returns.
@@ -194,21 +180,21 @@ net_run() {
 	else
 		notok "$name: guest finds the device and brings it up with $GUEST_IP/24"
 	fi
-	check "$name: guest binds virtio_net to a virtio-mmio device of ID 1 (network)" \
+	check_cmd "$name: guest binds virtio_net to a virtio-mmio device of ID 1 (network)" \
 		sh -c "tr -d '\r' <'$T/console' | grep -q '^VMW86RUN-GUEST-VIRTIO .* device=0x0001 driver=virtio_net'"
 	dev=$(guest_says NET-DEV)
-	check "$name: guest's interface has the MAC given with mac=: $dev" [ "${dev#* }" = "$MAC" ]
+	check_cmd "$name: guest's interface has the MAC given with mac=: $dev" [ "${dev#* }" = "$MAC" ]
 
 	# This side's pings, while the guest pings us.
 	sent=$(ping -c 5 -w 60 $GUEST_IP | sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) .*/\1 \2/p')
-	check "$name: ping test machine -> guest: 5 sent, 5 answered ($sent)" [ "$sent" = "5 5" ]
+	check_cmd "$name: ping test machine -> guest: 5 sent, 5 answered ($sent)" [ "$sent" = "5 5" ]
 	sent=$(ping -c 3 -s 1400 -w 30 $GUEST_IP | sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) .*/\1 \2/p')
-	check "$name: ping test machine -> guest, 1400 bytes: 3 sent, 3 answered ($sent)" [ "$sent" = "3 3" ]
+	check_cmd "$name: ping test machine -> guest, 1400 bytes: 3 sent, 3 answered ($sent)" [ "$sent" = "3 3" ]
 	wait_for "^NET-PING-HOST-1400" 90
 	got=$(guest_says NET-PING-HOST)
-	check "$name: ping guest -> test machine: 5 sent, 5 answered ($got)" [ "$got" = "5 5" ]
+	check_cmd "$name: ping guest -> test machine: 5 sent, 5 answered ($got)" [ "$got" = "5 5" ]
 	got=$(guest_says NET-PING-HOST-1400)
-	check "$name: ping guest -> test machine, 1400 bytes: 3 sent, 3 answered ($got)" [ "$got" = "3 3" ]
+	check_cmd "$name: ping guest -> test machine, 1400 bytes: 3 sent, 3 answered ($got)" [ "$got" = "3 3" ]
 
 	# A frame bigger than the guest's receive buffers (1518 bytes of frame
 	# without MRG_RXBUF or GUEST_TSO): the launcher drops and counts it. The
@@ -223,7 +209,7 @@ net_run() {
 		notok "$name: a 4042-byte frame is dropped and counted (ping status $big)"
 	fi
 	sent=$(ping -c 2 -w 30 $GUEST_IP | sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) .*/\1 \2/p')
-	check "$name: the device goes on after the drop: 2 pings answered ($sent)" [ "$sent" = "2 2" ]
+	check_cmd "$name: the device goes on after the drop: 2 pings answered ($sent)" [ "$sent" = "2 2" ]
 
 	# Guest -> test machine: 4 MiB over TCP.
 	if wait_for "^NET-TX-DONE" 180; then
@@ -239,7 +225,7 @@ net_run() {
 	want=$(guest_says NET-TX-SUM)
 	got=$(sha256sum <"$T/from-guest" | cut -d' ' -f1)
 	got="$got $(wc -c <"$T/from-guest")"
-	check "$name: guest -> test machine: SHA-256 and size the same on both sides (${want:-none})" \
+	check_cmd "$name: guest -> test machine: SHA-256 and size the same on both sides (${want:-none})" \
 		[ "$got" = "$want $SIZE" ]
 
 	# Test machine -> guest: 4 MiB, once the guest listens.
@@ -260,7 +246,7 @@ net_run() {
 	fi
 	want="$(sha256sum <"$T/to-guest" | cut -d' ' -f1) $SIZE"
 	got=$(guest_says NET-RX-SUM)
-	check "$name: test machine -> guest: SHA-256 and size the same on both sides (${got:-none})" \
+	check_cmd "$name: test machine -> guest: SHA-256 and size the same on both sides (${got:-none})" \
 		[ "$got" = "$want" ]
 	# Throughput, for the record (the guest's clock for its own sending).
 	rate() { awk -v a="$1" -v b="$2" -v n=$SIZE 'BEGIN { if (b > a) printf "%.1f s, %.2f MiB/s", b - a, n / 1048576 / (b - a); else printf "?" }'; }
@@ -278,14 +264,14 @@ net_run() {
 	wait $vm
 	rc=$?
 	kill $listener 2>/dev/null
-	check "$name: guest powers off: exit status 0 (got $rc)" [ $rc = 0 ]
+	check_cmd "$name: guest powers off: exit status 0 (got $rc)" [ $rc = 0 ]
 	lost=$(grep -c "not sent\|reading the TAP\|NEEDS_RESET\|needs reset" "$T/err")
 	dropped=$(grep -c "frame dropped" "$T/err")
-	check "$name: launcher logged no lost frame, no device error ($lost lines) and one drop ($dropped)" \
+	check_cmd "$name: launcher logged no lost frame, no device error ($lost lines) and one drop ($dropped)" \
 		[ "$lost $dropped" = "0 1" ]
-	check "$name: guest kernel log has no WARNING, BUG or Call Trace" \
+	check_cmd "$name: guest kernel log has no WARNING, BUG or Call Trace" \
 		sh -c "tr -d '\r' <'$T/console' | grep -q '^VMW86RUN-GUEST-BADLOG 0\$'"
-	check "$name: the TAP is gone with the launcher" [ ! -d /sys/class/net/$TAP ]
+	check_cmd "$name: the TAP is gone with the launcher" [ ! -d /sys/class/net/$TAP ]
 	console | sed "s/^/# $name guest| /"
 	sed "s/^/# $name stderr| /" "$T/err"
 }
@@ -298,7 +284,7 @@ net_run static "$V"
 if [ -x "$VA" ]; then
 	net_run asan "$VA" --no-sandbox
 	n_san=$(grep -cE "$SANITIZER" "$T/err")
-	check "asan: no sanitizer report ($n_san lines)" [ "$n_san" = 0 ]
+	check_cmd "asan: no sanitizer report ($n_san lines)" [ "$n_san" = 0 ]
 else
 	i=0
 	while [ $i -lt 19 ]; do

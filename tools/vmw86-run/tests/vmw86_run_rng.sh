@@ -21,20 +21,8 @@ mkdir -p "$T"
 n=0
 PLAN=9
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); echo "not ok $n $*"; }
-check() {
-	if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi
-}
-
-# case_initrd NAME: the guest image with stdin appended as /case.sh (a
-# second, gzip-compressed cpio archive; the kernel unpacks both).
-case_initrd() {
-	mkdir -p "$T/$1.case"
-	cat >"$T/$1.case/case.sh"
-	cp "$GUEST" "$T/$1.initrd"
-	(cd "$T/$1.case" && echo case.sh | cpio -o -H newc 2>/dev/null) | gzip -n >>"$T/$1.initrd"
-}
+# shellcheck source=SCRIPTDIR/tap-lib.sh
+. "${0%/*}/tap-lib.sh"
 
 # boot NAME ARGS...: console, stderr and exit status in $T/NAME.console,
 # $T/NAME.err and $rc, and shown here.

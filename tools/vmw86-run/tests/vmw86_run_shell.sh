@@ -12,8 +12,8 @@
 # Runs in the test machine (busybox sh), prints TAP.
 echo "1..9"
 n=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); echo "not ok $n $*"; }
+# shellcheck source=SCRIPTDIR/tap-lib.sh
+. "${0%/*}/tap-lib.sh"
 
 V=/bin/vmw86-run
 KERNEL=/boot/vmlinuz-$(uname -r)

@@ -45,11 +45,8 @@ STATIC_SEED=${VQFUZZ_STATIC_SEED:-4}
 mkdir -p "$T"
 n=0
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); echo "not ok $n $*"; }
-check() {
-	if [ "$1" = 0 ]; then ok "$2"; else notok "$2"; fi
-}
+# shellcheck source=SCRIPTDIR/tap-lib.sh
+. "${0%/*}/tap-lib.sh"
 
 # The device error line of virtio.c, and the other lines stderr may hold.
 DEVERR='^vmw86-run: virtio-[a-z]+ at 0x[0-9a-f]+: .*; device stopped until reset$'
