@@ -52,29 +52,13 @@ bad_disk() {
 	bad "$bname" "$bre" --kernel "$KERNEL" "$@"
 }
 
-# boot NAME ARGS...: boots the guest with /case.sh from case_initrd NAME
-# and vmw86-run options ARGS; console, stderr and exit status land in
-# $T/NAME.console, $T/NAME.err and $rc, and are shown here.
-boot() {
-	name=$1
-	shift
-	timeout 120 "$V" --kernel "$KERNEL" --initrd "$T/$name.initrd" --memory 256M \
-		--cmdline "console=ttyS0 quiet panic=-1" "$@" \
-		>"$T/$name.console" 2>"$T/$name.err" </dev/null
-	rc=$?
-	show "$name"
-}
-
-show() {
-	tr -d '\r' <"$T/$1.console" >"$T/$1.tmp" && mv "$T/$1.tmp" "$T/$1.console"
-	sed "s/^/# $1 guest| /" "$T/$1.console"
-	sed "s/^/# $1 stderr| /" "$T/$1.err"
-	echo "# $1: vmw86-run exit status $rc"
-}
-
-# field NAME KEY: the rest of the guest's first "KEY ..." line.
-field() {
-	sed -n "s/^$2 //p" "$T/$1.console" | head -n 1
+# fsck_n IMAGE: e2fsck -f -n of IMAGE, its output shown here; returns
+# e2fsck's status.
+fsck_n() {
+	e2fsck -f -n "$1" >"$T/fsck" 2>&1
+	fsck_rc=$?
+	sed 's/^/#   e2fsck| /' "$T/fsck"
+	return $fsck_rc
 }
 
 # file_sum IMAGE PATH: sha256 of PATH in the ext4 IMAGE, read by debugfs.
@@ -148,7 +132,7 @@ write_case() {
 
 mkimage "$T/write.img"
 write_case 'umount /mnt && echo "VT-UMOUNTED"' | case_initrd write
-boot write --disk "$T/write.img"
+boot_case write --disk "$T/write.img"
 if [ $rc = 0 ] && grep -q "^VMW86RUN-GUEST-VIRTIO .* device=0x0002 driver=virtio_blk" "$T/write.console"; then
 	ok "the guest finds the disk (virtio-mmio, device ID 2, virtio_blk) and powers off"
 else
@@ -160,10 +144,8 @@ check $? "the guest sees a write-back cache: the device offers flush (got '$(fie
 check $? "the guest reads the file made on the host, checksum equal"
 grep -q "^VT-SYNCED" "$T/write.console" && grep -q "^VT-UMOUNTED" "$T/write.console"
 check $? "the guest writes 4 files, syncs and unmounts"
-e2fsck -f -n "$T/write.img" >"$T/fsck" 2>&1
-fsck_rc=$?
-sed 's/^/#   e2fsck| /' "$T/fsck"
-check $fsck_rc "e2fsck -f -n: the image is clean"
+fsck_n "$T/write.img"
+check $? "e2fsck -f -n: the image is clean"
 files_match write "$T/write.img" 4
 check $? "the host reads the guest's 4 files back, checksums equal"
 [ "$(file_sum "$T/write.img" /known)" = "$known" ]
@@ -194,9 +176,8 @@ show kill
 check $? "vmw86-run killed (SIGKILL) right after the guest's sync returned (status $rc)"
 [ "$(field kill VT-KNOWN)" = "$known" ]
 check $? "the guest read the known file before the kill"
-e2fsck -f -n "$T/kill.img" >"$T/fsck" 2>&1
+fsck_n "$T/kill.img"
 echo "# e2fsck -f -n before any replay: status $? (a journal that needs recovery is expected)"
-sed 's/^/#   e2fsck| /' "$T/fsck"
 cp "$T/kill.img" "$T/kill-replayed.img"
 e2fsck -y -E journal_only "$T/kill-replayed.img" >"$T/fsck" 2>&1
 replay_rc=$?
@@ -209,10 +190,8 @@ check $? "the journal replays (e2fsck -E journal_only: status $replay_rc)"
 # only and writes the superblock's at unmount, and e2fsck does not count
 # that as an error (PR_5_FREE_*_COUNT are PR_NO_OK in e2fsprogs' problem
 # table); anything it does count gives status 4.
-e2fsck -f -n "$T/kill-replayed.img" >"$T/fsck" 2>&1
-fsck_rc=$?
-sed 's/^/#   e2fsck| /' "$T/fsck"
-check $fsck_rc "after journal replay e2fsck -f -n finds the image clean"
+fsck_n "$T/kill-replayed.img"
+check $? "after journal replay e2fsck -f -n finds the image clean"
 files_match kill "$T/kill-replayed.img" 4
 check $? "the 4 synced files survive the kill, checksums equal"
 
@@ -230,7 +209,7 @@ case_initrd ro <<-'EOF'
 	echo "VT-KNOWN $(sha256sum /mnt/known | cut -d' ' -f1)"
 	umount /mnt
 EOF
-boot ro --disk "$T/ro.img,readonly"
+boot_case ro --disk "$T/ro.img,readonly"
 [ $rc = 0 ] && [ "$(field ro VT-RO)" = 1 ]
 check $? "readonly: the guest sees a read-only disk (/sys/block/vda/ro: $(field ro VT-RO))"
 case $(field ro VT-DD) in
@@ -254,7 +233,7 @@ case_initrd two <<-'EOF'
 	done
 	ls /sys/block | grep -c '^vd' | sed 's/^/VT-DISKS /'
 EOF
-boot two --disk "$T/one.img" --disk "$T/two.img,readonly"
+boot_case two --disk "$T/one.img" --disk "$T/two.img,readonly"
 [ $rc = 0 ] && [ "$(field two VT-DISKS)" = 2 ]
 check $? "two disks: the guest finds 2 and powers off (got $(field two VT-DISKS), status $rc)"
 [ "$(field two "VT-DISK vda")" = "65536 0 disk-one" ]
@@ -287,7 +266,7 @@ cat >"$T/full.case/case.sh" <<-'EOF'
 EOF
 cp "$GUEST" "$T/full.initrd"
 (cd "$T/full.case" && printf 'case.sh\npattern\n' | cpio -o -H newc 2>/dev/null) | gzip -n >>"$T/full.initrd"
-boot full --disk "$T/small/full.img"
+boot_case full --disk "$T/small/full.img"
 [ $rc = 0 ]
 check $? "full back end: the guest powers off (vmw86-run not hung, status $rc)"
 [ "$(field full VT-FIRST)" = ok ]

@@ -24,25 +24,6 @@ PLAN=9
 # shellcheck source=SCRIPTDIR/tap-lib.sh
 . "${0%/*}/tap-lib.sh"
 
-# boot NAME ARGS...: console, stderr and exit status in $T/NAME.console,
-# $T/NAME.err and $rc, and shown here.
-boot() {
-	name=$1
-	shift
-	timeout 120 "$V" --kernel "$KERNEL" --initrd "$T/$name.initrd" --memory 256M \
-		--cmdline "console=ttyS0 quiet panic=-1" "$@" \
-		>"$T/$name.console" 2>"$T/$name.err" </dev/null
-	rc=$?
-	tr -d '\r' <"$T/$name.console" >"$T/$name.tmp" && mv "$T/$name.tmp" "$T/$name.console"
-	sed "s/^/# $name guest| /" "$T/$name.console"
-	sed "s/^/# $name stderr| /" "$T/$name.err"
-	echo "# $name: vmw86-run exit status $rc"
-}
-
-field() { # NAME KEY: the rest of the guest's first "KEY ..." line
-	sed -n "s/^$2 //p" "$T/$1.console" | head -n 1
-}
-
 echo "TAP version 13"
 echo "1..$PLAN"
 
@@ -62,7 +43,7 @@ case_initrd rng <<-'EOF'
 EOF
 cp "$T/rng.initrd" "$T/none.initrd"
 
-boot rng --rng
+boot_case rng --rng
 if [ $rc = 0 ] && grep -q "^VMW86RUN-GUEST-VIRTIO .* device=0x0004 driver=virtio_rng" "$T/rng.console"; then
 	ok "the guest finds the entropy device (virtio-mmio, device ID 4, virtio_rng) and powers off"
 else
@@ -86,7 +67,7 @@ b=$(field rng VMW86RUN-GUEST-BADLOG)
 [ "${b:-1}" = 0 ]
 check $? "the guest kernel log has no WARNING, BUG or hung task (${b:-no count})"
 
-boot none
+boot_case none
 [ $rc = 0 ] && grep -q "^VMW86RUN-GUEST-MODULES ok" "$T/none.console" &&
 	! grep -q "^VMW86RUN-GUEST-VIRTIO" "$T/none.console"
 check $? "without --rng: no virtio device, the guest powers off (status $rc)"
