@@ -249,35 +249,25 @@ static void blk_start(struct virtio_dev *dev, u64 features)
 	virtio__worker_start(dev);
 }
 
-static const struct virtio_dev_ops blk_ops = {
-	.name = "virtio-blk",
-	.device_id = VIRTIO_ID_BLOCK,
-	.features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
-		    1ULL << VIRTIO_BLK_F_FLUSH,
-	.num_queues = 1,
-	.queue_max = BLK_QUEUE_SIZE,
-	.config_size = sizeof(struct virtio_blk_config),
-	.config = blk_config,
-	.config_write = blk_config_write,
-	.notify = blk_notify,
-	.start = blk_start,
-	.reset = virtio__worker_stop,
-};
+/* The two kinds of disk differ only in VIRTIO_BLK_F_RO (5.2.3). */
+#define BLK_OPS(extra_features) {					\
+	.name = "virtio-blk",						\
+	.device_id = VIRTIO_ID_BLOCK,					\
+	.features = 1ULL << VIRTIO_BLK_F_SEG_MAX |			\
+		    1ULL << VIRTIO_BLK_F_BLK_SIZE |			\
+		    1ULL << VIRTIO_BLK_F_FLUSH | (extra_features),	\
+	.num_queues = 1,						\
+	.queue_max = BLK_QUEUE_SIZE,					\
+	.config_size = sizeof(struct virtio_blk_config),		\
+	.config = blk_config,						\
+	.config_write = blk_config_write,				\
+	.notify = blk_notify,						\
+	.start = blk_start,						\
+	.reset = virtio__worker_stop,					\
+}
 
-static const struct virtio_dev_ops blk_ro_ops = {
-	.name = "virtio-blk",
-	.device_id = VIRTIO_ID_BLOCK,
-	.features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
-		    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_RO,
-	.num_queues = 1,
-	.queue_max = BLK_QUEUE_SIZE,
-	.config_size = sizeof(struct virtio_blk_config),
-	.config = blk_config,
-	.config_write = blk_config_write,
-	.notify = blk_notify,
-	.start = blk_start,
-	.reset = virtio__worker_stop,
-};
+static const struct virtio_dev_ops blk_ops = BLK_OPS(0);
+static const struct virtio_dev_ops blk_ro_ops = BLK_OPS(1ULL << VIRTIO_BLK_F_RO);
 
 void virtio_blk__create(struct vm *vm, const struct disk_options *opt)
 {
