@@ -26,8 +26,9 @@
  * was, no child is left, and memory did not leak by more than a margin.
  *
  * random_ioctls_and_guests is the variant whose RUNs enter random guest
- * state and run random code; it leaves out real-mode starts unless
- * VMW86_FUZZ_REAL_MODE=1 (see its comment for the emulator's stall).
+ * state and run random code; it runs with VMW86_FUZZ_GUESTS=1 (make fuzz)
+ * and leaves out real-mode starts unless VMW86_FUZZ_REAL_MODE=1 (see its
+ * comment for the emulator's stalls).
  *
  * The documented errno sets come from Documentation/virt/vmw86/api.rst.
  * A non-zero argument to an ioctl that takes none gets EINVAL, checked by
@@ -1383,6 +1384,13 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 90)
  */
 TEST_F_TIMEOUT(fuzz, random_ioctls_and_guests, 90)
 {
+	/*
+	 * Opt-in (make fuzz sets it): in a fresh-clone make check on 31686da
+	 * a protected- or long-mode random guest stalled the test machine
+	 * the same way, QEMU at 100% CPU, once in twelve passes.
+	 */
+	if (!env_u64("VMW86_FUZZ_GUESTS", 0))
+		SKIP(return, "random guests can stall QEMU's nested SVM for good (see above); VMW86_FUZZ_GUESTS=1 or make fuzz runs them");
 	fuzz_guests = true;
 	fuzz_real_mode = env_u64("VMW86_FUZZ_REAL_MODE", 0);
 	fuzz_run(_metadata);
