@@ -78,5 +78,7 @@ export VMW86_PASSES=${VMW86_PASSES:-la57 smp2}
 export VMW86_SKIP_TESTS=${VMW86_SKIP_TESTS-vmw86_run_shell}
 export VMW86_LOG_TAG=debug
 export VMW86_TIMEOUT=${VMW86_TIMEOUT:-5400}
+# Its console falls silent as much longer as its tests take.
+export VMW86_WEDGE_SECONDS=${VMW86_WEDGE_SECONDS:-$((180 * ${VMW86_TIMEOUT_SCALE:-4}))}
 export VMW86_APPEND="vmw86_kmemleak=1 vmw86_timeout_scale=${VMW86_TIMEOUT_SCALE:-4} ${VMW86_APPEND:-}"
 exec "$ROOT/scripts/check.sh"

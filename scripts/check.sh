@@ -26,6 +26,8 @@
 #                       skipped ("a b" or "a,b"; VMW86_TESTS overrides)
 #   VMW86_LOG_TAG       console logs are testvm-console-TAG-<pass>.log
 #   VMW86_VERBOSE=1     stream the whole console, not just progress lines
+#   VMW86_WEDGE_SECONDS console silence taken for a wedged test machine
+#                       (default 180; scripts/testvm/wedge.sh)
 #   KVER, BUILD
 set -euo pipefail
 
@@ -90,13 +92,24 @@ run_pass() {
 		"$smp CPUs${params:+, $params}, limit ${timeout_s}s); console: $log"
 	SECONDS=0
 	set +e
+	# A wedged emulator is caught by its silent console (wedge.sh says why).
+	local mon=$BUILD/testvm-monitor-$name.sock pidf=$BUILD/testvm-qemu-$name.pid
+	local wedge_log=${log%.log}.wedge.log watcher
+	rm -f "$mon" "$pidf" "$wedge_log"
+	: >"$log"
+	"$ROOT/scripts/testvm/wedge.sh" "$log" "$mon" "$pidf" "$wedge_log" &
+	watcher=$!
 	# --foreground: QEMU stays in our process group, so Ctrl-C reaches it;
 	# -k: a QEMU that ignores TERM is killed 10 s later.
 	VMW86_SMP=$smp VMW86_APPEND="${VMW86_APPEND:-} $params" \
+	VMW86_MONITOR=$mon VMW86_PIDFILE=$pidf \
 	timeout --foreground -k 10 "$timeout_s" "$ROOT/scripts/testvm/boot.sh" "$INITRD" \
 		vmw86_mode=check "vmw86_timeout=${VMW86_TEST_TIMEOUT:-300}" </dev/null 2>&1 |
 		tee "$log" | progress
 	qemu_rc=${PIPESTATUS[0]}
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+	rm -f "$mon" "$pidf"
 	set -e
 	ln -sf "$(basename "$log")" "$LOG"
 
@@ -107,6 +120,9 @@ run_pass() {
 	0) qemu_status="QEMU exited 0: guest reset or powered off early (panic?)" ;;
 	*) qemu_status="QEMU exited $qemu_rc" ;;
 	esac
+	if [[ $qemu_rc != 1 ]] && grep -q "stopping it" "$wedge_log" 2>/dev/null; then
+		qemu_status="stopped as wedged (console silent; state in $wedge_log)"
+	fi
 	echo "check.sh: pass '$name': test machine ran ${SECONDS}s${qemu_status:+, $qemu_status}"
 
 	set +e
@@ -119,6 +135,11 @@ run_pass() {
 		tail -n 60 "$log" | tr -d '\r'
 		echo "----"
 		all_ok=1
+	fi
+	if [[ -s $wedge_log ]]; then
+		echo "---- $wedge_log ----"
+		cat "$wedge_log"
+		echo "----"
 	fi
 	# Every line but the count goes out as it is; the count is summed.
 	printf '%s\n' "$summary" | sed '$d'

@@ -18,6 +18,8 @@ pkgs=(
 	libseccomp-dev libzydis-dev
 	# the test machine: emulator, its initramfs and the tools to pack it
 	qemu-system-x86 busybox-static cpio gzip
+	# talks to the test machine's QEMU monitor (scripts/testvm/wedge.sh)
+	socat
 	# vmw86-run's disk tests: mke2fs, e2fsck, debugfs, packed into it
 	e2fsprogs
 	# kbuild's scripts want bc; sparse for "make C=1"

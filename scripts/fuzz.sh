@@ -33,6 +33,7 @@ for seed in $seeds; do
 	out=$(env "${skip[@]}" VMW86_PASSES=la57 \
 		VMW86_TESTS="fuzz_ioctl vmw86_run_vqfuzz" \
 		VMW86_TEST_TIMEOUT=900 VMW86_TIMEOUT=2400 \
+		VMW86_WEDGE_SECONDS="${VMW86_WEDGE_SECONDS:-600}" \
 		VMW86_APPEND="${VMW86_APPEND:-} VMW86_FUZZ_GUESTS=1 VMW86_FUZZ_SEED=$seed VMW86_FUZZ_SECONDS=$seconds VQFUZZ_ROUNDS=$rounds VQFUZZ_SEEDS=$guest_seed" \
 		"$ROOT/scripts/check.sh" | tee /dev/stderr | tail -n 1) || true
 	if [[ $out =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then

@@ -13,7 +13,9 @@
 # Environment: KVER, VMW86_SMP (2), VMW86_MEM (2G), VMW86_APPEND (extra kernel
 # parameters, e.g. "no5lvl"), VMW86_QEMU_ARGS (extra QEMU arguments),
 # VMW86_KERNEL_IMAGE (boot this image instead of /boot/vmlinuz-$KVER: the
-# debug kernel of make check-debug; KVER is then its release).
+# debug kernel of make check-debug; KVER is then its release),
+# VMW86_MONITOR (a QEMU monitor on this Unix socket) and VMW86_PIDFILE
+# (QEMU's PID goes there), for scripts/testvm/wedge.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,4 +46,6 @@ exec qemu-system-x86_64 \
 	-serial "$serial" \
 	-device isa-debug-exit,iobase=0xf4,iosize=4 \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
+	${VMW86_MONITOR:+-monitor "unix:$VMW86_MONITOR,server,nowait"} \
+	${VMW86_PIDFILE:+-pidfile "$VMW86_PIDFILE"} \
 	${VMW86_QEMU_ARGS:-}
