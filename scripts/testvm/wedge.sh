@@ -17,9 +17,10 @@
 # caught with the monitor yet; this script is there to catch it.
 #
 # What it does, each time the console falls silent:
-#   1. writes the evidence to the wedge log: QEMU's CPU use over 5 s, the
-#      CPU registers twice (RIP moving or not, HLT, IF) and the local APIC
-#      (IRR, ISR, PPR), from QEMU's monitor;
+#   1. writes the evidence to the wedge log: QEMU's CPU use over 5 s, and
+#      from QEMU's monitor the CPU registers twice (RIP moving or not, HLT,
+#      IF), whether the CPU is halted, the local APIC (IRR, ISR, PPR) and
+#      the top of the stack;
 #   2. sends an NMI from the monitor, which ended the stall that was seen.
 #      Linux only logs it ("NMI received for unknown reason"), a line the
 #      kernel-log check does not count. A pass that goes on after it keeps
@@ -83,8 +84,13 @@ while kill -0 "$pid" 2>/dev/null; do
 		monitor "info registers" | sed "/^FCW=/,\$d"
 		sleep 1
 		monitor "info registers" | sed "/^FCW=/,\$d"
+		echo "--- info cpus (halted or not)"
+		monitor "info cpus"
 		echo "--- info lapic"
 		monitor "info lapic"
+		echo "--- the stack (x/32gx \$rsp)"
+		# shellcheck disable=SC2016 # $rsp is the monitor's, not ours
+		monitor 'x/32gx $rsp'
 	} >>"$out"
 	if ((wedges > wedges_max)); then
 		say "wedged $wedges times: stopping it"
