@@ -88,9 +88,9 @@ while kill -0 "$pid" 2>/dev/null; do
 		monitor "info cpus"
 		echo "--- info lapic"
 		monitor "info lapic"
-		echo "--- the stack (x/32gx \$rsp)"
-		# shellcheck disable=SC2016 # $rsp is the monitor's, not ours
-		monitor 'x/32gx $rsp'
+		echo "--- the stack (x/32gx \$sp)"
+		# shellcheck disable=SC2016 # $sp is the monitor's, not ours
+		monitor 'x/32gx $sp'
 	} >>"$out"
 	if ((wedges > wedges_max)); then
 		say "wedged $wedges times: stopping it"
