@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -119,18 +120,65 @@ static void virtio_interrupt(struct virtio_dev *dev, u32 why)
 		platform__unlock();
 }
 
+/*
+ * The guest can break a device again after every reset, as often as it
+ * likes, and each time is worth a line: a token bucket keeps it from
+ * flooding the launcher's stderr (and whatever file that is) all the same.
+ * ERROR_LOG_BURST lines go out at once, then one per ERROR_LOG_PERIOD_NS;
+ * the next line that goes out says how many were held back meanwhile.
+ */
+#define ERROR_LOG_BURST		10
+#define ERROR_LOG_PERIOD_NS	1000000000ULL
+
+static pthread_mutex_t error_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static u64 error_log_credit_ns = ERROR_LOG_BURST * ERROR_LOG_PERIOD_NS;
+static u64 error_log_last_ns;
+static unsigned long error_log_held;
+
+/* -1: hold this line back; else how many were held back before it. */
+static long error_log_admit(void)
+{
+	u64 now = now_ns();
+	long held = -1;
+
+	pthread_mutex_lock(&error_log_lock);
+	if (error_log_last_ns) {
+		error_log_credit_ns += now - error_log_last_ns;
+		if (error_log_credit_ns > ERROR_LOG_BURST * ERROR_LOG_PERIOD_NS)
+			error_log_credit_ns = ERROR_LOG_BURST * ERROR_LOG_PERIOD_NS;
+	}
+	error_log_last_ns = now;
+	if (error_log_credit_ns >= ERROR_LOG_PERIOD_NS) {
+		error_log_credit_ns -= ERROR_LOG_PERIOD_NS;
+		held = error_log_held;
+		error_log_held = 0;
+	} else {
+		error_log_held++;
+	}
+	pthread_mutex_unlock(&error_log_lock);
+	return held;
+}
+
 void virtio__error(struct virtio_dev *dev, const char *fmt, ...)
 {
 	va_list ap;
+	long held;
 
 	if (__atomic_exchange_n(&dev->broken, 1, __ATOMIC_SEQ_CST))
 		return;
-	fflush(stdout);
-	fprintf(stderr, "vmw86-run: %s: ", dev->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("; device stopped until reset\n", stderr);
+	held = error_log_admit();
+	if (held >= 0) {
+		fflush(stdout);
+		fprintf(stderr, "vmw86-run: %s: ", dev->name);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputs("; device stopped until reset", stderr);
+		if (held)
+			fprintf(stderr, " (%ld device errors before this one not logged)",
+				held);
+		fputc('\n', stderr);
+	}
 	/*
 	 * 2.1.2: the device sets DEVICE_NEEDS_RESET and, when DRIVER_OK is
 	 * set, sends a configuration change notification.

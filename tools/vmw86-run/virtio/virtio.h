@@ -131,7 +131,10 @@ bool virtq__enable_notify(struct virtio_dev *dev, unsigned int q);
 
 /*
  * virtio__error() - mark the device NEEDS_RESET and log why, once:
- * "vmw86-run: NAME at 0xBASE: WHY; device stopped until reset".
+ * "vmw86-run: NAME at 0xBASE: WHY; device stopped until reset". The
+ * lines of all devices together are rate-limited (10 at once, then one a
+ * second); a line after some were held back ends with
+ * " (N device errors before this one not logged)".
  */
 void virtio__error(struct virtio_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
