@@ -29,7 +29,8 @@
 #   and contents, one of them read-only;
 # - an I/O error of the back end (an image on a full tmpfs: pwrite fails
 #   with ENOSPC) reaches the guest as an I/O error within seconds, not a
-#   hung queue, and the disk still reads correctly afterwards.
+#   hung queue, the disk still reads correctly afterwards, and the
+#   launcher's stderr says what failed on the host and why.
 # The guest is guest-virtio.cpio.gz with each case's commands appended as
 # /case.sh; its console is copied here with a "# NAME guest| " prefix.
 
@@ -39,7 +40,7 @@ GUEST=${0%/*}/guest-virtio.cpio.gz
 T=${TMPDIR:-/tmp}/vmw86-run-disk.$$
 mkdir -p "$T"
 n=0
-PLAN=29
+PLAN=30
 
 # shellcheck source=SCRIPTDIR/tap-lib.sh
 . "${0%/*}/tap-lib.sh"
@@ -277,6 +278,8 @@ case $(field full VT-FULL) in
 esac
 [ "$(field full VT-READBACK)" = "$pattern" ]
 check $? "full back end: after the error the disk still reads back what was written"
+grep -qE "^vmw86-run: virtio-blk at 0x[0-9a-f]+: write of [0-9]+ bytes at sector [0-9]+ failed on the host: No space left on device; the guest gets an I/O error" "$T/full.err"
+check $? "full back end: the launcher says why, in one line: the host's ENOSPC"
 umount "$T/small"
 
 # Guest kernels' complaints in any of the boots above (I/O errors are

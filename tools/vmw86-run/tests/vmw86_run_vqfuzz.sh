@@ -52,8 +52,8 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 # The device error line of virtio.c, and the other lines stderr may hold.
-DEVERR='^vmw86-run: virtio-[a-z]+ at 0x[0-9a-f]+: .*; device stopped until reset( \([0-9]+ device errors before this one not logged\))?$'
-HELD='device errors before this one not logged'
+DEVERR='^vmw86-run: virtio-[a-z]+ at 0x[0-9a-f]+: .*; device stopped until reset( \([0-9]+ device messages before this one not logged\))?$'
+HELD='device messages before this one not logged'
 EXPECTED="$DEVERR|^vmw86-run: virtio-[a-z]+ at 0x[0-9a-f]+: driver features 0x[0-9a-f]+ refused \(.*\)$|^vmw86-run: guest powered off \(ACPI S5: SLP_EN in PM1a_CNT\)$"
 SANITIZER='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: (Address|Undefined)'
 

@@ -14,8 +14,8 @@
  *   the driver does;
  * - every request completes: one outside the capacity, of a length that is
  *   not whole sectors (5.2.6.1), or whose I/O failed on the host (EIO,
- *   ENOSPC, a file truncated under us) with VIRTIO_BLK_S_IOERR, one of an
- *   unknown type with VIRTIO_BLK_S_UNSUPP. Only a request with no room for
+ *   ENOSPC, a file truncated under us) with VIRTIO_BLK_S_IOERR and a line
+ *   on stderr, one of an unknown type with VIRTIO_BLK_S_UNSUPP. Only a request with no room for
  *   its header or status, which cannot be answered, is a device error.
  */
 #include <errno.h>
@@ -92,9 +92,12 @@ static void iov_copy(const struct iovec *iov, unsigned int n, size_t skip,
 	}
 }
 
-/* All of @iov at file offset @off; false on any failure or short I/O. */
-static bool blk_transfer(int fd, struct iovec *iov, unsigned int cnt, u64 off,
-			 bool write)
+/*
+ * All of @iov at file offset @off. Returns 0, or the host's -errno, or
+ * -ENODATA for a file that ends early (truncated under us).
+ */
+static int blk_transfer(int fd, struct iovec *iov, unsigned int cnt, u64 off,
+			bool write)
 {
 	ssize_t n;
 
@@ -107,8 +110,10 @@ static bool blk_transfer(int fd, struct iovec *iov, unsigned int cnt, u64 off,
 		n = write ? pwritev(fd, iov, cnt, off) : preadv(fd, iov, cnt, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return false;	/* an error, or the file ends early */
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
 		off += n;
 		while (cnt && (size_t)n >= iov->iov_len) {
 			n -= iov->iov_len;
@@ -120,20 +125,32 @@ static bool blk_transfer(int fd, struct iovec *iov, unsigned int cnt, u64 off,
 			iov->iov_len -= n;
 		}
 	}
-	return true;
+	return 0;
 }
 
-/* A read or write of whole sectors inside the disk (5.2.6). */
-static u8 blk_rw(struct virtio_blk *blk, u64 sector, struct iovec *data,
-		 unsigned int cnt, size_t len, bool write)
+/*
+ * A read or write of whole sectors inside the disk (5.2.6). A host I/O
+ * error is the guest's I/O error, and one line here: only the host can
+ * tell why (a full file system, a failing disk under the image).
+ */
+static u8 blk_rw(struct virtio_dev *dev, struct virtio_blk *blk, u64 sector,
+		 struct iovec *data, unsigned int cnt, size_t len, bool write)
 {
+	int err;
+
 	if (write && blk->readonly)
 		return VIRTIO_BLK_S_IOERR;
 	if (len % BLK_SECTOR || sector > blk->sectors ||
 	    len / BLK_SECTOR > blk->sectors - sector)
 		return VIRTIO_BLK_S_IOERR;
-	if (!blk_transfer(blk->fd, data, cnt, sector * BLK_SECTOR, write))
+	err = blk_transfer(blk->fd, data, cnt, sector * BLK_SECTOR, write);
+	if (err) {
+		virtio__log(dev,
+			    "%s of %zu bytes at sector %llu failed on the host: %s; the guest gets an I/O error",
+			    write ? "write" : "read", len,
+			    (unsigned long long)sector, strerror(-err));
 		return VIRTIO_BLK_S_IOERR;
+	}
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -159,7 +176,8 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 	case VIRTIO_BLK_T_IN:
 		data_len = elem->in_len - 1;
 		cnt = iov_slice(in, elem->in_num, 0, data_len, blk->data);
-		status = blk_rw(blk, hdr.sector, blk->data, cnt, data_len, false);
+		status = blk_rw(dev, blk, hdr.sector, blk->data, cnt, data_len,
+				false);
 		if (status == VIRTIO_BLK_S_OK)
 			written += data_len;
 		break;
@@ -167,10 +185,17 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 		data_len = elem->out_len - sizeof(hdr);
 		cnt = iov_slice(elem->iov, elem->out_num, sizeof(hdr), data_len,
 				blk->data);
-		status = blk_rw(blk, hdr.sector, blk->data, cnt, data_len, true);
+		status = blk_rw(dev, blk, hdr.sector, blk->data, cnt, data_len,
+				true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		status = fdatasync(blk->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		status = VIRTIO_BLK_S_OK;
+		if (fdatasync(blk->fd)) {
+			virtio__log(dev,
+				    "flush failed on the host: %s; the guest gets an I/O error",
+				    strerror(errno));
+			status = VIRTIO_BLK_S_IOERR;
+		}
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		/* Up to 20 bytes, NUL-padded, no NUL when it fills them. */

@@ -121,11 +121,12 @@ static void virtio_interrupt(struct virtio_dev *dev, u32 why)
 }
 
 /*
- * The guest can break a device again after every reset, as often as it
- * likes, and each time is worth a line: a token bucket keeps it from
- * flooding the launcher's stderr (and whatever file that is) all the same.
- * ERROR_LOG_BURST lines go out at once, then one per ERROR_LOG_PERIOD_NS;
- * the next line that goes out says how many were held back meanwhile.
+ * The guest can break a device again after every reset, or make the host
+ * fail its I/O, as often as it likes, and each time is worth a line: a
+ * token bucket keeps it from flooding the launcher's stderr (and whatever
+ * file that is) all the same. ERROR_LOG_BURST lines go out at once, then
+ * one per ERROR_LOG_PERIOD_NS, for all devices together; the next line that
+ * goes out says how many were held back meanwhile.
  */
 #define ERROR_LOG_BURST		10
 #define ERROR_LOG_PERIOD_NS	1000000000ULL
@@ -159,26 +160,42 @@ static long error_log_admit(void)
 	return held;
 }
 
+/* "vmw86-run: NAME at 0xBASE: " @fmt @end, if the bucket lets it out. */
+static void virtio__vlog(struct virtio_dev *dev, const char *end,
+			 const char *fmt, va_list ap)
+{
+	long held = error_log_admit();
+
+	if (held < 0)
+		return;
+	fflush(stdout);
+	fprintf(stderr, "vmw86-run: %s: ", dev->name);
+	vfprintf(stderr, fmt, ap);
+	fputs(end, stderr);
+	if (held)
+		fprintf(stderr, " (%ld device messages before this one not logged)",
+			held);
+	fputc('\n', stderr);
+}
+
+void virtio__log(struct virtio_dev *dev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	virtio__vlog(dev, "", fmt, ap);
+	va_end(ap);
+}
+
 void virtio__error(struct virtio_dev *dev, const char *fmt, ...)
 {
 	va_list ap;
-	long held;
 
 	if (__atomic_exchange_n(&dev->broken, 1, __ATOMIC_SEQ_CST))
 		return;
-	held = error_log_admit();
-	if (held >= 0) {
-		fflush(stdout);
-		fprintf(stderr, "vmw86-run: %s: ", dev->name);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputs("; device stopped until reset", stderr);
-		if (held)
-			fprintf(stderr, " (%ld device errors before this one not logged)",
-				held);
-		fputc('\n', stderr);
-	}
+	va_start(ap, fmt);
+	virtio__vlog(dev, "; device stopped until reset", fmt, ap);
+	va_end(ap);
 	/*
 	 * 2.1.2: the device sets DEVICE_NEEDS_RESET and, when DRIVER_OK is
 	 * set, sends a configuration change notification.

@@ -131,12 +131,16 @@ bool virtq__enable_notify(struct virtio_dev *dev, unsigned int q);
 
 /*
  * virtio__error() - mark the device NEEDS_RESET and log why, once:
- * "vmw86-run: NAME at 0xBASE: WHY; device stopped until reset". The
- * lines of all devices together are rate-limited (10 at once, then one a
- * second); a line after some were held back ends with
- * " (N device errors before this one not logged)".
+ * "vmw86-run: NAME at 0xBASE: WHY; device stopped until reset".
+ * virtio__log() - log one line about the device: "vmw86-run: NAME at
+ * 0xBASE: WHAT". The lines of both, of all devices together, are
+ * rate-limited, since a guest can cause them at will: 10 at once, then one
+ * a second; a line after some were held back ends with
+ * " (N device messages before this one not logged)".
  */
 void virtio__error(struct virtio_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void virtio__log(struct virtio_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* "virtio-blk at 0xd0000000": the device in log lines. */
