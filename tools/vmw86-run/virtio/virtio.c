@@ -121,12 +121,13 @@ static void virtio_interrupt(struct virtio_dev *dev, u32 why)
 }
 
 /*
- * The guest can break a device again after every reset, or make the host
- * fail its I/O, as often as it likes, and each time is worth a line: a
- * token bucket keeps it from flooding the launcher's stderr (and whatever
- * file that is) all the same. ERROR_LOG_BURST lines go out at once, then
- * one per ERROR_LOG_PERIOD_NS, for all devices together; the next line that
- * goes out says how many were held back meanwhile.
+ * The guest can break a device again after every reset, ask for features
+ * it was not offered, or make the host fail its I/O, as often as it likes,
+ * and each time is worth a line: a token bucket keeps it from flooding the
+ * launcher's stderr (and whatever file that is) all the same.
+ * ERROR_LOG_BURST lines go out at once, then one per ERROR_LOG_PERIOD_NS,
+ * for all devices together; the next line that goes out says how many were
+ * held back meanwhile.
  */
 #define ERROR_LOG_BURST		10
 #define ERROR_LOG_PERIOD_NS	1000000000ULL
@@ -160,22 +161,23 @@ static long error_log_admit(void)
 	return held;
 }
 
-/* "vmw86-run: NAME at 0xBASE: " @fmt @end, if the bucket lets it out. */
+/*
+ * "vmw86-run: NAME at 0xBASE: " @fmt @end through pr_info(), if the bucket
+ * lets it out.
+ */
 static void virtio__vlog(struct virtio_dev *dev, const char *end,
 			 const char *fmt, va_list ap)
 {
 	long held = error_log_admit();
+	char what[512], note[96] = "";
 
 	if (held < 0)
 		return;
-	fflush(stdout);
-	fprintf(stderr, "vmw86-run: %s: ", dev->name);
-	vfprintf(stderr, fmt, ap);
-	fputs(end, stderr);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	if (held)
-		fprintf(stderr, " (%ld device messages before this one not logged)",
-			held);
-	fputc('\n', stderr);
+		snprintf(note, sizeof(note),
+			 " (%ld device messages before this one not logged)", held);
+	pr_info("%s: %s%s%s", dev->name, what, end, note);
 }
 
 void virtio__log(struct virtio_dev *dev, const char *fmt, ...)
@@ -301,9 +303,9 @@ static void virtio_set_status(struct virtio_dev *dev, u32 val)
 		 */
 		unoffered = dev->driver_features & ~dev->offered;
 		if (unoffered || !(dev->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
-			pr_info("%s: driver features 0x%llx refused (%s)", dev->name,
-				(unsigned long long)dev->driver_features,
-				unoffered ? "not offered" : "no VIRTIO_F_VERSION_1");
+			virtio__log(dev, "driver features 0x%llx refused (%s)",
+				    (unsigned long long)dev->driver_features,
+				    unoffered ? "not offered" : "no VIRTIO_F_VERSION_1");
 			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		} else {
 			dev->features = dev->driver_features;

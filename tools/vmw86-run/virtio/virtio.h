@@ -133,7 +133,8 @@ bool virtq__enable_notify(struct virtio_dev *dev, unsigned int q);
  * virtio__error() - mark the device NEEDS_RESET and log why, once:
  * "vmw86-run: NAME at 0xBASE: WHY; device stopped until reset".
  * virtio__log() - log one line about the device: "vmw86-run: NAME at
- * 0xBASE: WHAT". The lines of both, of all devices together, are
+ * 0xBASE: WHAT", for what the guest can cause (refused features, a host
+ * I/O error). The lines of both, of all devices together, are
  * rate-limited, since a guest can cause them at will: 10 at once, then one
  * a second; a line after some were held back ends with
  * " (N device messages before this one not logged)".
