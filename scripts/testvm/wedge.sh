@@ -6,10 +6,11 @@
 # that often) while QEMU still runs.
 #
 # Why this exists: now and then (twice in fresh-clone CI runs and once in
-# make check-debug, in several dozen passes) the test machine stops in the middle of a test and its
-# console stays silent: nothing inside it can notice, since its timers are
-# what stopped (the harness's own per-test timeouts never fired), and the
-# pass only ended at VMW86_TIMEOUT with no clue left. One form of it was
+# make check-debug, in several dozen passes) the test machine stops in the
+# middle of a test and its console stays silent: nothing inside it can
+# notice, since its timers are what stopped (the harness's own per-test
+# timeouts never fired), and the pass only ended at VMW86_TIMEOUT with no
+# clue left. One form of it was
 # caught with QEMU's monitor: the CPU kept running the nested guest with the
 # INTR intercept set while the test machine's timer vector waited in its
 # local APIC's IRR, which AMD APM vol. 2, 15.21.4 forbids, and an NMI from

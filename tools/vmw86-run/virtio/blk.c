@@ -14,9 +14,10 @@
  *   the driver does;
  * - every request completes: one outside the capacity, of a length that is
  *   not whole sectors (5.2.6.1), or whose I/O failed on the host (EIO,
- *   ENOSPC, a file truncated under us) with VIRTIO_BLK_S_IOERR and a line
- *   on stderr, one of an unknown type with VIRTIO_BLK_S_UNSUPP. Only a request with no room for
- *   its header or status, which cannot be answered, is a device error.
+ *   ENOSPC, a file truncated under us) with VIRTIO_BLK_S_IOERR (the host's
+ *   failure also with a line on stderr), one of an unknown type with
+ *   VIRTIO_BLK_S_UNSUPP. Only a request with no room for its header or
+ *   status, which cannot be answered, is a device error.
  */
 #include <errno.h>
 #include <fcntl.h>
