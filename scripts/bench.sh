@@ -34,6 +34,7 @@ set -euo pipefail
 [[ ${VMW86_SKIP_DEPS:-0} == 1 ]] || "$ROOT/scripts/deps.sh" gnuplot-nox
 lock_build
 resolve_kver
+resolve_qemu
 
 BDIR=$BUILD/bench
 LOG=$BDIR/console.log
@@ -134,7 +135,7 @@ echo "bench.sh: test machine ran ${SECONDS}s (QEMU exit $qemu_rc; 1 is a normal 
 out=${VMW86_BENCH_OUT:-$ROOT/bench/results}
 mkdir -p "$out"
 base=$out/$(date +%Y-%m-%d)-$commit
-qemu=$(qemu-system-x86_64 --version | head -n 1)
+qemu="$("$VMW86_QEMU" --version | head -n 1) (the project's build, scripts/qemu/build.sh)"
 cpu=$(grep -m1 'VMW86-CPU' "$LOG" | tr -d '\r' | sed 's/.*VMW86-CPU //' || true)
 meta="commit: $commit ($(git -C "$ROOT" log -1 --format=%s "${commit%%-*}"))"
 meta+="|test machine: $qemu, -cpu max (TCG), $smp CPU(s), ${VMW86_MEM:-2G}, kernel $KVER${VMW86_APPEND:+ $VMW86_APPEND}"

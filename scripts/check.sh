@@ -49,6 +49,7 @@ trap on_exit EXIT
 [[ ${VMW86_SKIP_DEPS:-0} == 1 ]] || "$ROOT/scripts/deps.sh"
 lock_build
 resolve_kver
+resolve_qemu
 build_payload
 
 # Host-side checks first: checkpatch --strict and sparse/W=1 on the module.

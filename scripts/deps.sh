@@ -24,6 +24,12 @@ pkgs=(
 	e2fsprogs
 	# kbuild's scripts want bc; sparse for "make C=1"
 	bc sparse
+	# the project's own QEMU for the test machine, from Debian's source
+	# package (scripts/qemu/build.sh): dpkg-source and the build's needs
+	dpkg-dev patch meson ninja-build pkg-config
+	libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
+	# reads a wedged test machine's QEMU (scripts/testvm/wedge.sh)
+	gdb
 	"$@"
 )
 

@@ -10,10 +10,12 @@
 #   -i  interactive: serial console and QEMU monitor on this terminal
 #       (Ctrl-A x quits, Ctrl-A c toggles the monitor)
 # Without -i the console goes to stdout and stdin is ignored.
-# Environment: KVER, VMW86_SMP (2), VMW86_MEM (2G), VMW86_APPEND (extra kernel
-# parameters, e.g. "no5lvl"), VMW86_QEMU_ARGS (extra QEMU arguments),
-# VMW86_KERNEL_IMAGE (boot this image instead of /boot/vmlinuz-$KVER: the
-# debug kernel of make check-debug; KVER is then its release),
+# Environment: VMW86_QEMU (the emulator: the project's own build, made by
+# scripts/qemu/build.sh, which says why), KVER, VMW86_SMP (2), VMW86_MEM
+# (2G), VMW86_APPEND (extra kernel parameters, e.g. "no5lvl"),
+# VMW86_QEMU_ARGS (extra QEMU arguments), VMW86_KERNEL_IMAGE (boot this
+# image instead of /boot/vmlinuz-$KVER: the debug kernel of make
+# check-debug; KVER is then its release),
 # VMW86_MONITOR (a QEMU monitor on this Unix socket) and VMW86_PIDFILE
 # (QEMU's PID goes there), for scripts/testvm/wedge.sh.
 set -euo pipefail
@@ -39,7 +41,9 @@ serial=stdio
 # -nodefaults: no NIC, VGA, etc. to probe; isa-debug-exit lets init end the
 # run with an exit status (outb c to 0xf4 -> QEMU exits (c << 1) | 1).
 # shellcheck disable=SC2086 # VMW86_QEMU_ARGS is a word list on purpose
-exec qemu-system-x86_64 \
+# -L: the project's QEMU is built without firmware; Debian's packages
+# (qemu-system-data, seabios) have it, for either binary.
+exec "${VMW86_QEMU:-qemu-system-x86_64}" -L /usr/share/qemu -L /usr/share/seabios \
 	-machine q35 -accel "tcg,thread=${VMW86_TCG_THREAD:-multi}" -cpu max \
 	-m "${VMW86_MEM:-2G}" -smp "${VMW86_SMP:-2}" \
 	-nodefaults -no-user-config -display none -no-reboot \

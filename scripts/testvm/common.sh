@@ -14,6 +14,7 @@
 #                     run_list, guest initramfs) instead of building it into
 #                     $BUILD/vmw86-run
 #   VMW86_TESTS       only these binaries of run_list ("a b" or "a,b")
+#   VMW86_QEMU        the test machine's emulator (default: scripts/qemu/build.sh)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -41,6 +42,13 @@ resolve_kver() {
 	KVER=${KVER:-$("$ROOT/scripts/kernel-version.sh")} ||
 		{ echo "no /boot/vmlinuz-*-amd64 with matching /usr/src/linux-headers-*" >&2; return 1; }
 	export KVER
+}
+
+# The test machine's emulator: VMW86_QEMU if given, else the project's own
+# QEMU (scripts/qemu/build.sh builds it once and caches it).
+resolve_qemu() {
+	VMW86_QEMU=${VMW86_QEMU:-$("$ROOT/scripts/qemu/build.sh")} || return
+	export VMW86_QEMU
 }
 
 # Build (unless given prebuilt) the module, the test binaries and the

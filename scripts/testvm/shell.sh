@@ -17,6 +17,7 @@ TESTVM_FLAVOR=shell
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 lock_build
 resolve_kver
+resolve_qemu
 build_payload
 pack_initramfs
 exec 9>&- # QEMU reads the image at start; do not hold the lock for the session
