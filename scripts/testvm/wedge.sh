@@ -47,6 +47,31 @@ monitor() {
 		sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/\r//g' | grep -v '^(qemu)\|^QEMU .* monitor'
 }
 
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Each kernel-space RIP in the wedge log so far, as an offset from the test
+# machine's kernel text: init prints where that starts (KASLR), and the
+# offset is the same in every boot of one kernel, so that
+# "grep -i ' t ' /proc/kallsyms" in "make shell" names the function. A RIP
+# more than 64 MiB past the text is a module's or a guest's.
+resolve_rips() {
+	local text
+	text=$(tr -d '\r' <"$log" |
+		sed -n 's/.*VMW86-INIT .* text=\(ffffffff[0-9a-f]*\).*/\1/p' | head -n 1)
+	[[ -n $text ]] || { echo "--- no KASLR base in the console log"; return; }
+	echo "--- kernel-space RIPs against the test machine's _text ($text)"
+	grep -oE '(RIP=|eip=0x)ffff[0-9a-f]{12}' "$out" | sed 's/.*[=x]//' | sort -u |
+		while read -r rip; do
+			# Kernel text is in the top 2 GiB: the low 32 bits suffice.
+			off=$(((0x${rip:8} - 0x${text:8}) & 0xffffffff))
+			if ((off < 64 << 20)); then
+				printf '%s = _text+%#x\n' "$rip" "$off"
+			else
+				printf '%s: not in the kernel text\n' "$rip"
+			fi
+		done
+}
+
 qemu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # The test the console last began, for the message.
@@ -92,6 +117,11 @@ while kill -0 "$pid" 2>/dev/null; do
 		echo "--- the stack (x/32gx \$sp)"
 		# shellcheck disable=SC2016 # $sp is the monitor's, not ours
 		monitor 'x/32gx $sp'
+		# What the monitor cannot show: GIF, guest mode, HIF and the
+		# interrupt requests QEMU holds for each CPU, and its threads.
+		timeout 60 gdb -nx -batch -p "$pid" -x "$here/wedge-gdb.py" 2>&1 |
+			grep -v '^\[New LWP\|^\[Thread debugging\|^Using host libthread'
+		resolve_rips
 	} >>"$out"
 	if ((wedges > wedges_max)); then
 		say "wedged $wedges times: stopping it"
