@@ -11,7 +11,7 @@ KVER ?= $(shell scripts/kernel-version.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all module selftests check check-debug fuzz run shell clean deps lint bench
+.PHONY: all module selftests check check-debug fuzz stress qemu run shell clean deps lint bench
 
 all: module selftests
 
@@ -41,6 +41,17 @@ check-debug:
 # (scripts/fuzz.sh: VMW86_FUZZ_SEEDS, VMW86_FUZZ_SECONDS, VQFUZZ_ROUNDS).
 fuzz:
 	scripts/fuzz.sh
+
+# The test machine booted again and again in the pattern it once stopped
+# in, counting runs, wedges and failures (scripts/stress.sh:
+# VMW86_STRESS_SECONDS, VMW86_STRESS_PASS, VMW86_STRESS_ROUNDS).
+stress:
+	scripts/stress.sh
+
+# The test machine's QEMU, built from Debian's source with the patches in
+# scripts/qemu/patches (done by every target that boots it, and cached).
+qemu: deps
+	scripts/qemu/build.sh
 
 # vmw86 against KVM, side by side in one test machine boot: a table and a
 # chart in bench/results/ (Documentation/virt/vmw86/performance.rst).

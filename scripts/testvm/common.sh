@@ -14,6 +14,8 @@
 #                     run_list, guest initramfs) instead of building it into
 #                     $BUILD/vmw86-run
 #   VMW86_TESTS       only these binaries of run_list ("a b" or "a,b")
+#   VMW86_REPEAT_TESTS, VMW86_REPEAT   run these (of those packed) this many
+#                     more times after the rest (scripts/stress.sh)
 #   VMW86_QEMU        the test machine's emulator (default: scripts/qemu/build.sh)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -80,5 +82,6 @@ build_payload() {
 pack_initramfs() {
 	mkdir -p "$TESTVM_DIR"
 	"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$TDIR" -r "$RDIR" \
-		-s "${VMW86_TESTS:-}" -l "$RUN_LIST"
+		-s "${VMW86_TESTS:-}" -l "$RUN_LIST" \
+		${VMW86_REPEAT_TESTS:+-R "$VMW86_REPEAT_TESTS" -n "${VMW86_REPEAT:-1}"}
 }

@@ -21,9 +21,11 @@
 #                                  e2fsprogs, for the disk tests' images
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR]
-#                       [-s "NAME..."] [-l FILE]
-# -s keeps only the named binaries of run_list (in run_list order); -l also
-# writes the run_list actually packed to FILE, for the host's parser.
+#                       [-s "NAME..."] [-R "NAME..." -n N] [-l FILE]
+# -s keeps only the named binaries of run_list (in run_list order); -R and
+# -n run the named ones (of those kept) N more times after the rest, in
+# rounds (make stress); -l also writes the run_list actually packed to FILE,
+# for the host's parser.
 # KVER selects the kernel whose kvm modules are packed (default: the newest,
 # see scripts/kernel-version.sh). For a kernel not installed in /boot and
 # /lib/modules (make check-debug's), VMW86_MODDIR names its module directory
@@ -32,8 +34,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out='' ko='' tdir='' rdir='' select='' listout=''
-while getopts o:k:t:r:s:l: opt; do
+out='' ko='' tdir='' rdir='' select='' listout='' repeat='' rounds=0
+while getopts o:k:t:r:s:l:R:n: opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) ko=$OPTARG ;;
@@ -41,6 +43,8 @@ while getopts o:k:t:r:s:l: opt; do
 	r) rdir=$OPTARG ;;
 	s) select=$OPTARG ;;
 	l) listout=$OPTARG ;;
+	R) repeat=$OPTARG ;;
+	n) rounds=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -194,6 +198,16 @@ while read -r name rest; do
 			die "ldd $bin failed"
 	fi
 done <"$all_list"
+# make stress: the named tests again, round after round, as already listed.
+for ((i = 0; i < rounds; i++)); do
+	for n in ${repeat//,/ }; do
+		awk -v n="$n" '$1 == n { print; f = 1; exit } END { exit !f }' \
+			"$root/tests/run_list" >>"$root/tests/run_list.more" ||
+			die "-R: test '$n' is not among those packed"
+	done
+done
+[[ ! -f $root/tests/run_list.more ]] ||
+	{ cat "$root/tests/run_list.more" >>"$root/tests/run_list"; rm "$root/tests/run_list.more"; }
 rm -f "$all_list"
 
 # Shared objects, at the paths the loader will look for them; the selftests
