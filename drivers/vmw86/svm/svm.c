@@ -358,6 +358,7 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	bool ospke = cpu_feature_enabled(X86_FEATURE_OSPKE);
 	u32 host_pkru = 0;
 	bool tsc_aux_switched;
+	u32 int_ctl;
 	s64 gen;
 
 	if (!sd->enabled)
@@ -415,6 +416,17 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	if (vcpu->lapic)
 		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
 					vmw86_lapic_get_cr8(vcpu);
+	/*
+	 * V_INTR_MASKING is what keeps the host's interrupts the host's (APM
+	 * vol. 2, 15.21.1): with it clear the guest's IF masks them too, and a
+	 * guest spinning with IF = 0 holds the host CPU off for as long as it
+	 * likes. vmw86 never clears it, but every #VMEXIT writes int_ctl back,
+	 * and QEMU's SVM writes a stale zero there when VMRUN fails its early
+	 * consistency checks: set it on every entry, and after a failed entry
+	 * put back what the VMCB held (V_TPR included).
+	 */
+	vmcb->control.int_ctl |= V_INTR_MASKING_MASK;
+	int_ctl = vmcb->control.int_ctl;
 	if (svm->dr_loaded) {
 		set_debugreg(svm->guest_dr[0], 0);
 		set_debugreg(svm->guest_dr[1], 1);
@@ -469,6 +481,7 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
 	if (vmcb->control.exit_code == (u32)SVM_EXIT_ERR) {
 		/* Keep what user space set; expose nothing VMRUN left there. */
+		vmcb->control.int_ctl = int_ctl;
 		if (svm->entry_save_valid)
 			memcpy(&vmcb->save, svm->entry_save, sizeof(vmcb->save));
 		else

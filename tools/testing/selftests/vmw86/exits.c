@@ -13,8 +13,13 @@
  * EFER.LME with paging but no PAE, a reserved EFER bit; all three are
  * checked by QEMU's helper_vmrun as by real CPUs - is
  * VMW86_EXIT_FAIL_ENTRY with VMEXIT_INVALID (-1), and the vCPU runs again
- * once user space fixes the state.
+ * once user space fixes the state. A failed entry leaves the vCPU's
+ * interrupt control as it was: its CR8, and the host's hold on physical
+ * interrupts while a guest runs with IF = 0.
  */
+#include <signal.h>
+#include <sys/time.h>
+
 #include "kselftest_harness.h"
 #include "vmw86_lib.h"
 
@@ -177,6 +182,73 @@ TEST(fail_entry_lme_paging_without_pae)
 TEST(fail_entry_efer_reserved_bit)
 {
 	fail_entry_test(_metadata, efer_reserved_bit);
+}
+
+static void guest_cr8_then_spin_with_if_clear(void)
+{
+	uint64_t cr8;
+
+	asm volatile("mov %%cr8, %0" : "=r"(cr8));
+	GUEST_SYNC(cr8);
+	asm volatile("cli");
+	for (;;)
+		asm volatile("pause");
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * The #VMEXIT of a failed VMRUN writes the VMCB's int_ctl back, and QEMU's
+ * SVM writes a stale zero there. That cleared V_INTR_MASKING (APM vol. 2,
+ * 15.21.1): the guest's CR8 then read the host's TPR, and a guest with
+ * IF = 0 held the host CPU's interrupts off for good, which stopped the
+ * whole test machine (fuzz_ioctl's random guests did it). After a failed
+ * entry the vCPU's CR8 is what user space set, the guest reads it, and a
+ * guest spinning with interrupts off still lets a host timer end RUN.
+ */
+TEST(fail_entry_keeps_interrupt_control)
+{
+	struct vmw86_vcpu *vcpu;
+	struct vmw86_vm *vm =
+		vm_create_with_one_vcpu(&vcpu, guest_cr8_then_spin_with_if_clear);
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct itimerval it = {
+		.it_interval = { .tv_usec = 100000 },
+		.it_value = { .tv_usec = 100000 },
+	};
+	struct itimerval off = { 0 };
+	struct vmw86_sregs sregs;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.cr8 = 5;
+	cr0_nw_without_cd(&sregs);
+	vcpu_sregs_set(vcpu, &sregs);
+	vcpu_run(vcpu);
+	TEST_ASSERT_EXIT_REASON(vcpu, VMW86_EXIT_FAIL_ENTRY);
+	vcpu_sregs_get(vcpu, &sregs);
+	ASSERT_EQ(5, sregs.cr8);
+
+	vcpu_setup_long_mode(vcpu);
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.cr8 = 5;
+	vcpu_sregs_set(vcpu, &sregs);
+	vcpu_run_expect_sync(vcpu, 5);
+
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(-1, __vcpu_run(vcpu));
+		EXPECT_EQ(EINTR, errno);
+		EXPECT_EQ(VMW86_EXIT_INTR, vcpu->run->exit_reason);
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	vcpu_sregs_get(vcpu, &sregs);
+	EXPECT_EQ(5, sregs.cr8);
+	vm_free(vm);
 }
 
 TEST_HARNESS_MAIN
