@@ -21,12 +21,17 @@ GUEST=${0%/*}/guest-shell.cpio.gz
 T=$(mktemp -d)
 mkfifo "$T/in"
 
-# Wait up to $2 seconds for a line matching $1 in the guest console.
+# Wait up to $2 seconds for a line matching $1 in the guest console; give
+# up at once when the launcher has ended, since nothing more will come.
 wait_for() {
 	i=0
 	while ! tr -d '\r' <"$T/console" | grep -q "$1"; do
 		i=$((i + 1))
 		[ $i -gt "$2" ] && return 1
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tr -d '\r' <"$T/console" | grep -q "$1"
+			return
+		fi
 		sleep 1
 	done
 }
@@ -35,6 +40,9 @@ wait_for() {
 # machine, 4 on the two-CPU one): a guest with more vCPUs than host CPUs
 # must still make progress.
 cpus=$((2 * $(grep -c ^processor /proc/cpuinfo)))
+# A launcher that dies or is killed leaves the fifo without a reader: the
+# next command typed must fail as a test, not kill this script (SIGPIPE).
+trap '' PIPE
 timeout 300 "$V" --kernel "$KERNEL" --initrd "$GUEST" --memory 256M \
 	--cpus $cpus --cmdline "console=ttyS0 panic=-1 quiet" \
 	<"$T/in" >"$T/console" 2>"$T/err" &
