@@ -12,8 +12,8 @@
 # (objects vmw86 allocated and never freed, after the tests and after rmmod).
 #
 # Environment, besides check.sh's:
-#   VMW86_PASSES          default "la57 smp2" (the suite on one CPU with
-#                         5-level paging, the two-CPU tests on two)
+#   VMW86_PASSES          default "la57" (the whole suite on two CPUs with
+#                         5-level paging)
 #   VMW86_TIMEOUT         seconds per test machine boot (default 5400)
 #   VMW86_TIMEOUT_SCALE   factor on every test's own timeout (default 4)
 #   VMW86_SKIP_TESTS      default vmw86_run_shell: it asserts that its guest
@@ -74,7 +74,7 @@ export VMW86_MODDIR=$dk/modroot/lib/modules/$rel
 export VMW86_GUEST_KERNEL=${VMW86_GUEST_KERNEL:-$guest}
 export VMW86_KO=$mod/drivers/vmw86/vmw86.ko
 export VMW86_SKIP_DEPS=1 VMW86_SKIP_LINT=1
-export VMW86_PASSES=${VMW86_PASSES:-la57 smp2}
+export VMW86_PASSES=${VMW86_PASSES:-la57}
 export VMW86_SKIP_TESTS=${VMW86_SKIP_TESTS-vmw86_run_shell}
 export VMW86_LOG_TAG=debug
 export VMW86_TIMEOUT=${VMW86_TIMEOUT:-5400}

@@ -6,8 +6,9 @@
 # print the path of its qemu-system-x86_64 on stdout.
 #
 # Why our own: the test machine runs nested SVM under QEMU's software
-# emulation, and Debian's 7.2 loses interrupt requests there (see
-# patches/0001-*.patch and design.rst, Testing). A build of our own also
+# emulation, and Debian's 7.2 loses SVM state there between its vCPU
+# threads: interrupt requests (patches/0001-*.patch) and the first CPU's
+# hflags2 (patches/0002-*.patch; design.rst, Testing). A build of our own also
 # carries debug information, so that scripts/testvm/wedge.sh can read the
 # emulated CPU's hidden state (GIF, guest mode, pending interrupt requests)
 # with gdb when a test machine stops; Debian's debug-symbol archive cannot
