@@ -267,3 +267,4 @@ module_exit(vmw86_exit);
 
 MODULE_DESCRIPTION("vmw86: a small x86 hypervisor (AMD SVM with nested paging)");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMW86_VERSION);
