@@ -196,11 +196,30 @@ static const struct file_operations vmw86_dev_fops = {
 };
 
 /*
+ * The module loads on first use, as kvm does: a fixed minor lets depmod
+ * write /dev/vmw86 into modules.devname (from the "devname:" alias below),
+ * "kmod static-nodes" makes that node at boot before vmw86 is loaded, and
+ * its first open makes misc_open() request "char-major-10-248", the alias
+ * MODULE_ALIAS_MISCDEV() gives this module. If loading fails (no SVM, SVM
+ * disabled by the firmware: svm_probe() logs one line saying which), that
+ * open fails with ENODEV.
+ *
+ * Why 248: Documentation/admin-guide/devices.txt (Linux 6.1) reserves misc
+ * minors 243-254 for local use, and include/linux/miscdevice.h assigns
+ * none of them. A dynamic minor (MISC_DYNAMIC_MINOR) cannot be written in
+ * modules.devname, and a minor below 243 belongs to another driver. 243 is
+ * the one every recent proposal for a new fixed minor took, so vmw86 keeps
+ * away from it.
+ */
+#define VMW86_MINOR	248
+
+/*
  * Mode 0660: access is granted by group, as for /dev/kvm; the udev rule in
- * scripts/udev/ gives the device to group "vmw86".
+ * scripts/udev/ gives the device, and the static node made at boot, to
+ * group "vmw86".
  */
 static struct miscdevice vmw86_dev = {
-	.minor	= MISC_DYNAMIC_MINOR,
+	.minor	= VMW86_MINOR,
 	.name	= "vmw86",
 	.fops	= &vmw86_dev_fops,
 	.mode	= 0660,
@@ -268,3 +287,5 @@ module_exit(vmw86_exit);
 MODULE_DESCRIPTION("vmw86: a small x86 hypervisor (AMD SVM with nested paging)");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(VMW86_VERSION);
+MODULE_ALIAS_MISCDEV(VMW86_MINOR);
+MODULE_ALIAS("devname:vmw86");
