@@ -11,7 +11,8 @@ KVER ?= $(shell scripts/kernel-version.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all module selftests check check-debug fuzz stress qemu run shell clean deps lint bench
+.PHONY: all module selftests check check-debug fuzz stress qemu run shell clean deps lint bench \
+	launcher install uninstall deb
 
 all: module selftests
 
@@ -27,6 +28,55 @@ lint:
 
 selftests:
 	$(MAKE) -C tools/testing/selftests/vmw86 OUTPUT=$(BUILD)/selftests
+
+# The launcher alone (static), without its tests and their guests.
+launcher:
+	$(MAKE) -C tools/vmw86-run OUTPUT=$(BUILD)/vmw86-run $(BUILD)/vmw86-run/vmw86-run
+
+# make install / uninstall: the launcher and its man page under PREFIX, the
+# udev rule and the sysusers.d entry for group vmw86 where udev and
+# systemd-sysusers look under PREFIX, and the module's source with a
+# dkms.conf in /usr/src/vmw86-VERSION (DKMS looks nowhere else, whatever
+# PREFIX). README.md ("Installing") lists every file; make check compares
+# (scripts/install-test.sh). Packages use PREFIX=/usr (make deb).
+VERSION := $(shell cat $(CURDIR)/VERSION)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DKMSDIR := /usr/src/vmw86-$(VERSION)
+# What DKMS needs to build vmw86.ko: the Kbuild files, the module's sources
+# (kbuild's generated *.mod.c left out) and the uapi header.
+MODULE_FILES := Kbuild VERSION drivers/vmw86/Kbuild include/uapi/linux/vmw86.h \
+	$(filter-out %.mod.c,$(sort $(wildcard drivers/vmw86/*.[chS] drivers/vmw86/svm/*.[chS])))
+MODULE_DIRS := drivers/vmw86/svm drivers/vmw86 drivers include/uapi/linux include/uapi include
+
+install: launcher
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(BUILD)/vmw86-run/vmw86-run $(DESTDIR)$(BINDIR)/vmw86-run
+	install -m 0644 tools/vmw86-run/vmw86-run.1 $(DESTDIR)$(MANDIR)/man1/vmw86-run.1
+	install -m 0644 scripts/udev/60-vmw86.rules $(DESTDIR)$(UDEVRULESDIR)/60-vmw86.rules
+	install -m 0644 scripts/sysusers.d/vmw86.conf $(DESTDIR)$(SYSUSERSDIR)/vmw86.conf
+	for f in $(MODULE_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; \
+	done
+	sed 's/@VERSION@/$(VERSION)/g' scripts/dkms/dkms.conf.in > $(DESTDIR)$(DKMSDIR)/dkms.conf
+	chmod 0644 $(DESTDIR)$(DKMSDIR)/dkms.conf
+	@[ -n "$(DESTDIR)" ] || echo "make install: now, as root: systemd-sysusers vmw86.conf;" \
+		"udevadm control --reload; dkms install vmw86/$(VERSION)" >&2
+
+# Leaves the shared directories (bin, man1, rules.d, ...) as they were.
+# After "dkms install", run "dkms remove vmw86/VERSION --all" first.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vmw86-run $(DESTDIR)$(MANDIR)/man1/vmw86-run.1 \
+		$(DESTDIR)$(UDEVRULESDIR)/60-vmw86.rules $(DESTDIR)$(SYSUSERSDIR)/vmw86.conf \
+		$(DESTDIR)$(DKMSDIR)/dkms.conf $(addprefix $(DESTDIR)$(DKMSDIR)/,$(MODULE_FILES))
+	for d in $(MODULE_DIRS); do \
+		[ ! -d $(DESTDIR)$(DKMSDIR)/$$d ] || rmdir $(DESTDIR)$(DKMSDIR)/$$d || exit 1; \
+	done
+	[ ! -d $(DESTDIR)$(DKMSDIR) ] || rmdir $(DESTDIR)$(DKMSDIR)
 
 check:
 	scripts/check.sh
