@@ -67,6 +67,11 @@ install: launcher
 	@[ -n "$(DESTDIR)" ] || echo "make install: now, as root: systemd-sysusers vmw86.conf;" \
 		"udevadm control --reload; dkms install vmw86/$(VERSION)" >&2
 
+# The Debian packages vmw86-dkms and vmw86-utils, from debian/, checked with
+# lintian: build/deb/ (scripts/deb.sh).
+deb:
+	scripts/deb.sh
+
 # Leaves the shared directories (bin, man1, rules.d, ...) as they were.
 # After "dkms install", run "dkms remove vmw86/VERSION --all" first.
 uninstall:

@@ -30,6 +30,9 @@ pkgs=(
 	libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
 	# reads a wedged test machine's QEMU (scripts/testvm/wedge.sh)
 	gdb
+	# make deb and its check (scripts/deb.sh, scripts/install-test.sh):
+	# dpkg-buildpackage with dh, dh_dkms and dh_installsysusers, lintian
+	debhelper dh-dkms lintian
 	"$@"
 )
 
