@@ -17,8 +17,9 @@
 #   VMW86_SMP, VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS   test machine shape
 #   VMW86_KO, VMW86_SELFTESTS   prebuilt module / test directory (skip make)
 #   VMW86_SKIP_DEPS=1   do not run scripts/deps.sh
-#   VMW86_SKIP_LINT=1   no checkpatch/sparse (make check-debug: they do not
-#                       depend on the kernel, and make check runs them)
+#   VMW86_SKIP_LINT=1   no host-side checks: checkpatch/sparse, make install
+#                       and make deb (make check-debug: they do not depend
+#                       on the kernel, and make check runs them)
 #   VMW86_KERNEL_IMAGE, VMW86_MODDIR, VMW86_GUEST_KERNEL   another kernel
 #                       for the test machine (scripts/check-debug.sh)
 #   VMW86_SKIP_TESTS    binaries of run_list not to run, each counted as
@@ -51,18 +52,30 @@ resolve_kver
 resolve_qemu
 build_payload
 
-# Host-side checks first: checkpatch --strict and sparse/W=1 on the module.
+# Host-side checks first: checkpatch --strict and sparse/W=1 on the module
+# (lint.sh), then make install/uninstall, the DKMS tree and make deb with
+# lintian (install-test.sh). Their TAP lines count as the tests do;
+# "#" lines are shown, not counted.
 total_p=0 total_f=0 total_s=0 all_ok=0
-[[ ${VMW86_SKIP_LINT:-0} == 1 ]] ||
-while read -r status rest; do
-	if [[ $status == ok ]]; then
-		echo "  ok   lint: ${rest#* }"
-		total_p=$((total_p + 1))
-	else
-		echo "  FAIL lint: ${rest#ok * }"
-		total_f=$((total_f + 1)) all_ok=1
-	fi
-done < <("$ROOT/scripts/lint.sh" || true)
+host_checks() {
+	local label=$1 status rest
+	shift
+	while read -r status rest; do
+		if [[ $status == ok ]]; then
+			echo "  ok   $label: ${rest#* }"
+			total_p=$((total_p + 1))
+		elif [[ $status == '#' ]]; then
+			echo "       $label: $rest"
+		else
+			echo "  FAIL $label: ${rest#ok * }"
+			total_f=$((total_f + 1)) all_ok=1
+		fi
+	done < <("$@" || true)
+}
+if [[ ${VMW86_SKIP_LINT:-0} != 1 ]]; then
+	host_checks lint "$ROOT/scripts/lint.sh"
+	host_checks install "$ROOT/scripts/install-test.sh"
+fi
 
 timeout_s=${VMW86_TIMEOUT:-900}
 # Progress for CI: marker lines as they arrive, with host seconds.
