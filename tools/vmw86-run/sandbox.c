@@ -254,12 +254,24 @@ void sandbox__allow(int syscall_nr)
 	device_syscalls[nr_device_syscalls++] = syscall_nr;
 }
 
-/* ioctl() requests: the run loop's vmw86 calls and the terminal's restore. */
+/* ioctl() requests: the run loop's vmw86 calls. */
 static const unsigned long allowed_ioctls[] = {
 	VMW86_RUN,		/* vCPU threads */
 	VMW86_INTERRUPT,	/* vCPU 0: the 8259's output */
 	VMW86_SIGNAL_MSI,	/* any thread: the IOAPIC's output */
-	TCSETS, TCSETSW, TCSETSF,	/* tcsetattr() on the way out */
+};
+
+/*
+ * ioctl() requests on standard input only, the terminal serial.c puts back
+ * on the way out: tcsetattr(). Debian's glibc (a distribution patch, which
+ * Fedora's carries too) reads the settings (TCGETS) before and after it
+ * sets them, to tell whether the terminal took them all. Without TCGETS,
+ * the restore on a normal exit was trapped, and so was the SIGSYS
+ * handler's own, which the kernel answers with a plain SIGSYS kill (the
+ * signal is blocked in its handler): status 159, the terminal left raw.
+ */
+static const unsigned long allowed_tty_ioctls[] = {
+	TCGETS, TCSETS, TCSETSW, TCSETSF,
 };
 
 static void add_rule(scmp_filter_ctx ctx, int nr, unsigned int nargs, ...)
@@ -329,6 +341,10 @@ void sandbox__enter(bool selftest)
 	for (i = 0; i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]); i++)
 		add_rule(ctx, SCMP_SYS(ioctl), 1,
 			 SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i]));
+	for (i = 0; i < sizeof(allowed_tty_ioctls) / sizeof(allowed_tty_ioctls[0]); i++)
+		add_rule(ctx, SCMP_SYS(ioctl), 2,
+			 SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO),
+			 SCMP_A1(SCMP_CMP_EQ, allowed_tty_ioctls[i]));
 	/* Signals only to this process's own threads (the kicks, raise()). */
 	add_rule(ctx, SCMP_SYS(tgkill), 1,
 		 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
