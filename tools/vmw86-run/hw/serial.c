@@ -185,12 +185,18 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 static struct termios saved_termios;
 static bool raw_mode;
 
-/* Also from signal handlers (sandbox.c's too): tcsetattr() is safe there. */
+/*
+ * Also from signal handlers (sandbox.c's too): tcsetattr() is safe there.
+ * Once only: should the restore itself be trapped by the sandbox, its
+ * SIGSYS handler must not try again: a second trap, with SIGSYS blocked in
+ * its handler, is a plain SIGSYS kill, not the exit status 4 it means.
+ */
 void serial__restore_terminal(void)
 {
-	if (raw_mode)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	if (!raw_mode)
+		return;
 	raw_mode = false;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
 }
 
 /*
