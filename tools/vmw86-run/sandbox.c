@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -82,19 +83,41 @@ static void sig_putu(unsigned long v)
 	sig_puts(p);
 }
 
-static void sandbox_sigsys(int sig, siginfo_t *si, void *uc)
+static void sig_putx(unsigned long v)
 {
+	char buf[24];
+	char *p = buf + sizeof(buf);
+
+	*--p = '\0';
+	do {
+		*--p = "0123456789abcdef"[v & 0xf];
+		v >>= 4;
+	} while (v);
+	*--p = 'x';
+	*--p = '0';
+	sig_puts(p);
+}
+
+static void sandbox_sigsys(int sig, siginfo_t *si, void *ucp)
+{
+	const ucontext_t *uc = ucp;
 	unsigned int nr = si->si_syscall;
 	bool native = si->si_arch == AUDIT_ARCH_X86_64;
 
 	(void)sig;
-	(void)uc;
 	sig_puts("vmw86-run: sandbox: forbidden system call ");
 	if (native && nr < SYSCALL_NAMES && syscall_names[nr]) {
 		sig_puts(syscall_names[nr]);
 		sig_puts(" (");
 		sig_putu(nr);
 		sig_puts(")");
+		/* Which ioctl: the allow-list checks the request (RSI). */
+		if (nr == SCMP_SYS(ioctl)) {
+			sig_puts(" request ");
+			sig_putx(uc->uc_mcontext.gregs[REG_RSI]);
+			sig_puts(" on descriptor ");
+			sig_putu(uc->uc_mcontext.gregs[REG_RDI]);
+		}
 	} else {
 		sig_putu(nr);
 		sig_puts(native ? "" : " of a foreign ABI (i386 or x32)");
