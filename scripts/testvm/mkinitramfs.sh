@@ -13,8 +13,8 @@
 #   /bin/vmw86-run                 the launcher
 #   /bin/vmw86-run-asan            the same with ASan and UBSan (dynamic: its
 #                                  shared objects go with it, from ldd)
-#   /tests/<its tests>, guest initramfs images, guest programs (*.elf)
-#                                  after the selftests in run_list
+#   /tests/<its tests>, guest initramfs images, guest programs (*.elf),
+#                                  pty-run; after the selftests in run_list
 #   /boot/vmlinuz-$KVER            the kernel the launcher boots as a guest
 #   /boot/vmlinux-$KVER            the same, uncompressed (ELF)
 #   /bin/{mke2fs,mkfs.ext4,e2fsck,debugfs}, /etc/mke2fs.conf
@@ -129,6 +129,8 @@ if [[ -n $rdir ]]; then
 	for f in "$rdir"/*.elf; do
 		[[ ! -f $f ]] || install -m 0644 "$f" "$root/tests/"
 	done
+	# vmw86_run_tty's pseudo-terminal (static).
+	[[ ! -x $rdir/pty-run ]] || install -m 0755 "$rdir/pty-run" "$root/tests/pty-run"
 	if [[ -x $rdir/vmw86-run-asan ]]; then
 		install -m 0755 "$rdir/vmw86-run-asan" "$root/bin/vmw86-run-asan"
 		ldd "$rdir/vmw86-run-asan" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
