@@ -172,10 +172,10 @@ run_pass() {
 # two-CPU tests alone on two CPUs.
 all_tests=$(awk '{ print $1 }' "$TDIR/run_list" "$RDIR/run_list" | tr '\n' ' ')
 smp_tests="cpus lapic smp vmw86_run_shell"
-# vmw86-run's devices are the launcher's user space, the same whatever the
-# host's paging depth: their tests (several guest boots each) run in the
-# la57 pass only.
-la57_only="vmw86_run_disk vmw86_run_rng vmw86_run_net"
+# vmw86-run's devices and its terminal handling are the launcher's user
+# space, the same whatever the host's paging depth: their tests (several
+# guest boots each) run in the la57 pass only.
+la57_only="vmw86_run_tty vmw86_run_disk vmw86_run_rng vmw86_run_net"
 if [[ -n ${VMW86_TESTS:-} ]]; then
 	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS la57_only=
 else
