@@ -8,7 +8,7 @@
 #
 # Environment (see also scripts/testvm/common.sh and boot.sh):
 #   VMW86_TESTS         run only these binaries of run_list ("a b" or "a,b")
-#   VMW86_TIMEOUT       seconds for the whole test machine run (default 900)
+#   VMW86_TIMEOUT       seconds for the whole test machine run (default 1500)
 #   VMW86_TEST_TIMEOUT  seconds per test binary (default 300; a second field
 #                       in run_list overrides it for one binary)
 #   VMW86_PASSES        test machine boots to run the suite in (default
@@ -77,7 +77,7 @@ if [[ ${VMW86_SKIP_LINT:-0} != 1 ]]; then
 	host_checks install "$ROOT/scripts/install-test.sh"
 fi
 
-timeout_s=${VMW86_TIMEOUT:-900}
+timeout_s=${VMW86_TIMEOUT:-1500}
 # Progress for CI: marker lines as they arrive, with host seconds.
 progress() {
 	local l
