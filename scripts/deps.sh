@@ -33,6 +33,9 @@ pkgs=(
 	# make deb and its check (scripts/deb.sh, scripts/install-test.sh):
 	# dpkg-buildpackage with dh, dh_dkms and dh_installsysusers, lintian
 	debhelper dh-dkms lintian
+	# the Debian 12 root those packages are installed into, where DKMS
+	# builds the module (scripts/debroot.sh, scripts/dkms-test.sh)
+	debootstrap
 	"$@"
 )
 
