@@ -17,9 +17,10 @@
 #   VMW86_SMP, VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS   test machine shape
 #   VMW86_KO, VMW86_SELFTESTS   prebuilt module / test directory (skip make)
 #   VMW86_SKIP_DEPS=1   do not run scripts/deps.sh
-#   VMW86_SKIP_LINT=1   no host-side checks: checkpatch/sparse, make install
-#                       and make deb (make check-debug: they do not depend
-#                       on the kernel, and make check runs them)
+#   VMW86_SKIP_LINT=1   no host-side checks: checkpatch/sparse, make install,
+#                       make deb and DKMS in a Debian root (make check-debug:
+#                       they do not depend on its kernel, and make check
+#                       runs them)
 #   VMW86_KERNEL_IMAGE, VMW86_MODDIR, VMW86_GUEST_KERNEL   another kernel
 #                       for the test machine (scripts/check-debug.sh)
 #   VMW86_SKIP_TESTS    binaries of run_list not to run, each counted as
@@ -54,8 +55,9 @@ build_payload
 
 # Host-side checks first: checkpatch --strict and sparse/W=1 on the module
 # (lint.sh), then make install/uninstall, the DKMS tree and make deb with
-# lintian (install-test.sh). Their TAP lines count as the tests do;
-# "#" lines are shown, not counted.
+# lintian (install-test.sh), then those packages installed into a Debian
+# root where DKMS builds the module (dkms-test.sh). Their TAP lines count as
+# the tests do; "#" lines are shown, not counted.
 total_p=0 total_f=0 total_s=0 all_ok=0
 host_checks() {
 	local label=$1 status rest
@@ -75,6 +77,7 @@ host_checks() {
 if [[ ${VMW86_SKIP_LINT:-0} != 1 ]]; then
 	host_checks lint "$ROOT/scripts/lint.sh"
 	host_checks install "$ROOT/scripts/install-test.sh"
+	host_checks dkms env VMW86_TREE_KO="$KO" "$ROOT/scripts/dkms-test.sh"
 fi
 
 timeout_s=${VMW86_TIMEOUT:-1500}
