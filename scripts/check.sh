@@ -18,9 +18,11 @@
 #   VMW86_KO, VMW86_SELFTESTS   prebuilt module / test directory (skip make)
 #   VMW86_SKIP_DEPS=1   do not run scripts/deps.sh
 #   VMW86_SKIP_LINT=1   no host-side checks: checkpatch/sparse, make install,
-#                       make deb and DKMS in a Debian root (make check-debug:
-#                       they do not depend on its kernel, and make check
-#                       runs them)
+#                       make deb and DKMS in a Debian root, and so no DKMS
+#                       module in the la57 pass (make check-debug: they do
+#                       not depend on its kernel, and make check runs them)
+#   VMW86_DKMS_TESTS    selftests the la57 pass runs against the DKMS-built
+#                       module after the suite (default "modes")
 #   VMW86_KERNEL_IMAGE, VMW86_MODDIR, VMW86_GUEST_KERNEL   another kernel
 #                       for the test machine (scripts/check-debug.sh)
 #   VMW86_SKIP_TESTS    binaries of run_list not to run, each counted as
@@ -56,9 +58,10 @@ build_payload
 # Host-side checks first: checkpatch --strict and sparse/W=1 on the module
 # (lint.sh), then make install/uninstall, the DKMS tree and make deb with
 # lintian (install-test.sh), then those packages installed into a Debian
-# root where DKMS builds the module (dkms-test.sh). Their TAP lines count as
-# the tests do; "#" lines are shown, not counted.
-total_p=0 total_f=0 total_s=0 all_ok=0
+# root where DKMS builds the module (dkms-test.sh), which the la57 pass
+# loads. Their TAP lines count as the tests do; "#" lines are shown, not
+# counted.
+total_p=0 total_f=0 total_s=0 all_ok=0 dkms_checked=0
 host_checks() {
 	local label=$1 status rest
 	shift
@@ -78,6 +81,7 @@ if [[ ${VMW86_SKIP_LINT:-0} != 1 ]]; then
 	host_checks lint "$ROOT/scripts/lint.sh"
 	host_checks install "$ROOT/scripts/install-test.sh"
 	host_checks dkms env VMW86_TREE_KO="$KO" "$ROOT/scripts/dkms-test.sh"
+	dkms_checked=1
 fi
 
 timeout_s=${VMW86_TIMEOUT:-1500}
@@ -102,8 +106,21 @@ run_pass() {
 	local qemu_rc qemu_status summary ok counts p f s
 	local INITRD=$TESTVM_DIR/check-$name-initramfs.cpio.gz
 	local RUN_LIST=$TESTVM_DIR/check-$name-run_list
+	local dkms_ko='' harness=''
 
-	VMW86_TESTS=$tests pack_initramfs
+	# The la57 pass also loads the module DKMS built (dkms-test.sh) once
+	# the suite is done and runs selftests against it; with none to load,
+	# the DKMS module fails rather than going unchecked.
+	if [[ $name == la57 ]] && ((dkms_checked)); then
+		if [[ -f $BUILD/dkms/vmw86.ko ]]; then
+			dkms_ko=$BUILD/dkms/vmw86.ko
+			harness="dkms_module_load dkms_kernel_log_clean dkms_module_unload"
+		else
+			echo "  FAIL dkms_module_load  # no DKMS-built $BUILD/dkms/vmw86.ko to load: see the dkms: lines"
+			total_f=$((total_f + 1)) all_ok=1
+		fi
+	fi
+	VMW86_TESTS=$tests DKMS_KO=$dkms_ko DKMS_TESTS=${VMW86_DKMS_TESTS:-modes} pack_initramfs
 	echo "check.sh: pass '$name': booting the test machine (kernel $KVER," \
 		"$smp CPUs${params:+, $params}, limit ${timeout_s}s); console: $log"
 	SECONDS=0
@@ -142,7 +159,7 @@ run_pass() {
 	echo "check.sh: pass '$name': test machine ran ${SECONDS}s${qemu_status:+, $qemu_status}"
 
 	set +e
-	summary=$(awk -v runlist="$RUN_LIST" -v qemu_status="$qemu_status" \
+	summary=$(awk -v runlist="$RUN_LIST" -v qemu_status="$qemu_status" -v harness="$harness" \
 		-f "$ROOT/scripts/testvm/parse.awk" "$log")
 	ok=$?
 	set -e

@@ -17,6 +17,9 @@
 #   VMW86_REPEAT_TESTS, VMW86_REPEAT   run these (of those packed) this many
 #                     more times after the rest (scripts/stress.sh)
 #   VMW86_QEMU        the test machine's emulator (default: scripts/qemu/build.sh)
+#   DKMS_KO, DKMS_TESTS   pack_initramfs: also this DKMS-built vmw86.ko and
+#                     copies of these selftests to run against it after the
+#                     suite (check.sh's la57 pass)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -83,5 +86,6 @@ pack_initramfs() {
 	mkdir -p "$TESTVM_DIR"
 	"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$TDIR" -r "$RDIR" \
 		-s "${VMW86_TESTS:-}" -l "$RUN_LIST" \
-		${VMW86_REPEAT_TESTS:+-R "$VMW86_REPEAT_TESTS" -n "${VMW86_REPEAT:-1}"}
+		${VMW86_REPEAT_TESTS:+-R "$VMW86_REPEAT_TESTS" -n "${VMW86_REPEAT:-1}"} \
+		${DKMS_KO:+-d "$DKMS_KO" -e "$DKMS_TESTS"}
 }

@@ -19,9 +19,15 @@
 #   /boot/vmlinux-$KVER            the same, uncompressed (ELF)
 #   /bin/{mke2fs,mkfs.ext4,e2fsck,debugfs}, /etc/mke2fs.conf
 #                                  e2fsprogs, for the disk tests' images
+#   with -d DKMS_KO -e "NAME...":
+#   /dkms/vmw86.ko                 the module DKMS built from the packages
+#                                  (scripts/dkms-test.sh), as DKMS left it
+#   /tests/dkms_<NAME>, dkms_list  copies of those selftests, run against it
+#                                  after the suite (init)
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR]
 #                       [-s "NAME..."] [-R "NAME..." -n N] [-l FILE]
+#                       [-d DKMS_KO -e "NAME..."]
 # -s keeps only the named binaries of run_list (in run_list order); -R and
 # -n run the named ones (of those kept) N more times after the rest, in
 # rounds (make stress); -l also writes the run_list actually packed to FILE,
@@ -34,8 +40,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out='' ko='' tdir='' rdir='' select='' listout='' repeat='' rounds=0
-while getopts o:k:t:r:s:l:R:n: opt; do
+out='' ko='' tdir='' rdir='' select='' listout='' repeat='' rounds=0 dkms_ko='' dkms_tests=''
+while getopts o:k:t:r:s:l:R:n:d:e: opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) ko=$OPTARG ;;
@@ -45,6 +51,8 @@ while getopts o:k:t:r:s:l:R:n: opt; do
 	l) listout=$OPTARG ;;
 	R) repeat=$OPTARG ;;
 	n) rounds=$OPTARG ;;
+	d) dkms_ko=$OPTARG ;;
+	e) dkms_tests=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -212,6 +220,23 @@ done
 	{ cat "$root/tests/run_list.more" >>"$root/tests/run_list"; rm "$root/tests/run_list.more"; }
 rm -f "$all_list"
 
+# The DKMS-built module, byte for byte (DKMS strips it already), and the
+# selftests to run against it, under names that say so; their run_list
+# lines keep the suite's timeouts.
+if [[ -n $dkms_ko ]]; then
+	[[ -f $dkms_ko ]] || die "$dkms_ko: no such module"
+	[[ -n $dkms_tests ]] || die "-d needs -e NAMES"
+	mkdir -p "$root/dkms"
+	cp "$dkms_ko" "$root/dkms/vmw86.ko"
+	: >"$root/tests/dkms_list"
+	for n in ${dkms_tests//,/ }; do
+		line=$(awk -v n="$n" '$1 == n { print; exit }' "$tdir/run_list")
+		[[ -n $line && -f $tdir/$n ]] || die "-e: '$n' is not a selftest of $tdir"
+		install -m 0755 "$tdir/$n" "$root/tests/dkms_$n"
+		echo "dkms_$line" >>"$root/tests/dkms_list"
+	done
+fi
+
 # Shared objects, at the paths the loader will look for them; the selftests
 # build may list more in initramfs_libs (one absolute path a line).
 [[ ! -f $tdir/initramfs_libs ]] || cat "$tdir/initramfs_libs" >>"$root/libs"
@@ -222,7 +247,7 @@ rm -f "$all_list"
 done
 rm -f "$root/libs"
 
-[[ -z $listout ]] || cp "$root/tests/run_list" "$listout"
+[[ -z $listout ]] || cat "$root/tests/run_list" ${dkms_ko:+"$root/tests/dkms_list"} >"$listout"
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -n -6 >"$out.tmp"
