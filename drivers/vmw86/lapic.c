@@ -210,7 +210,7 @@ static void timer_start_deadline(struct vmw86_lapic *apic)
 	timer_stop(apic);
 	if (!apic->tsc_deadline)
 		return;
-	now = vmw86_ops->read_guest_tsc(apic->vcpu);
+	now = vmw86_vm_read_tsc(apic->vcpu->vm);
 	if (apic->tsc_deadline > now && tsc_khz)
 		ns = mul_u64_u32_div(apic->tsc_deadline - now, USEC_PER_SEC,
 				     tsc_khz);

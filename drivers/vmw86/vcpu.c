@@ -116,11 +116,16 @@ int vmw86_vcpu_halt(struct vmw86_vcpu *vcpu)
  * @index: the MSR.
  * @data: the value.
  *
- * The local APIC's MSRs go to the APIC, the rest to the backend.
+ * The VM's TSC is the core's, the local APIC's MSRs go to the APIC, the
+ * rest to the backend.
  * Return: 0; -ENOENT for an MSR nobody keeps; -EINVAL where RDMSR takes #GP.
  */
 int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 {
+	if (index == MSR_IA32_TSC) {
+		*data = vmw86_vm_read_tsc(vcpu->vm);
+		return 0;
+	}
 	if (vmw86_lapic_is_msr(index))
 		return vmw86_lapic_get_msr(vcpu, index, data);
 	return vmw86_ops->get_msr(vcpu, index, data);
@@ -132,11 +137,16 @@ int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
  * @index: the MSR.
  * @data: the value.
  *
+ * A write of IA32_TSC sets the TSC of the whole VM (vmw86_vm_write_tsc()).
  * Return: 0; -ENOENT for an MSR nobody keeps; -EINVAL for a value WRMSR
  * refuses with #GP.
  */
 int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 {
+	if (index == MSR_IA32_TSC) {
+		vmw86_vm_write_tsc(vcpu->vm, data);
+		return 0;
+	}
 	if (vmw86_lapic_is_msr(index))
 		return vmw86_lapic_set_msr(vcpu, index, data);
 	return vmw86_ops->set_msr(vcpu, index, data);

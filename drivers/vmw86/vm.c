@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmw86 VM: the VM fd, its lifetime, and the TLB shootdown that follows a
- * change to the guest's physical memory.
+ * vmw86 VM: the VM fd, its lifetime, the TLB shootdown that follows a
+ * change to the guest's physical memory, and the VM's one TSC.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <asm/msr.h>
 
 #include "vmw86.h"
 #include "lapic.h"
@@ -42,9 +43,31 @@ void vmw86_vm_put(struct vmw86_vm *vm)
 	kref_put(&vm->refcount, vmw86_vm_destroy);
 }
 
-static void vmw86_tlb_ipi(void *unused)
+static void vmw86_exit_ipi(void *unused)
 {
 	/* The IPI itself did the work: it forced a #VMEXIT. */
+}
+
+/*
+ * Interrupt each vCPU that is in guest mode now and wait until it has left
+ * it: on return, every vCPU enters the guest again before it runs guest
+ * code, and so reads whatever the caller published before the call (with
+ * a full barrier between that store and this call). Context: may be
+ * called with a spinlock held but not with interrupts off.
+ */
+static void vmw86_vm_exit_guests(struct vmw86_vm *vm)
+{
+	unsigned int i;
+
+	rcu_read_lock();	/* see vmw86_vcpu_create()'s failure path */
+	for (i = 0; i < VMW86_MAX_VCPUS; i++) {
+		struct vmw86_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+
+		if (vcpu && READ_ONCE(vcpu->mode) == VCPU_IN_GUEST_MODE)
+			smp_call_function_single(READ_ONCE(vcpu->cpu),
+						 vmw86_exit_ipi, NULL, 1);
+	}
+	rcu_read_unlock();
 }
 
 /**
@@ -59,20 +82,44 @@ static void vmw86_tlb_ipi(void *unused)
  */
 void vmw86_vm_flush_tlbs(struct vmw86_vm *vm)
 {
-	unsigned int i;
-
 	atomic64_inc(&vm->tlb_gen);
 	/* Pairs with the barrier between setting ->mode and reading tlb_gen. */
 	smp_mb__after_atomic();
-	rcu_read_lock();	/* see vmw86_vcpu_create()'s failure path */
-	for (i = 0; i < VMW86_MAX_VCPUS; i++) {
-		struct vmw86_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+	vmw86_vm_exit_guests(vm);
+}
 
-		if (vcpu && READ_ONCE(vcpu->mode) == VCPU_IN_GUEST_MODE)
-			smp_call_function_single(READ_ONCE(vcpu->cpu),
-						 vmw86_tlb_ipi, NULL, 1);
-	}
-	rcu_read_unlock();
+/**
+ * vmw86_vm_read_tsc() - the VM's TSC now
+ * @vm: the VM.
+ *
+ * What RDTSC returns in any of its vCPUs: the host's TSC plus the VM's one
+ * offset (VMCB field TSC_OFFSET, AMD APM vol. 2, appendix B).
+ * Return: the guest TSC.
+ */
+u64 vmw86_vm_read_tsc(struct vmw86_vm *vm)
+{
+	return rdtsc() + READ_ONCE(vm->tsc_offset);
+}
+
+/**
+ * vmw86_vm_write_tsc() - set the VM's TSC (a WRMSR of IA32_TSC)
+ * @vm: the VM.
+ * @tsc: the value the TSC has now, in every vCPU.
+ *
+ * A VM has one TSC, not one per vCPU: a write on any vCPU (by the guest or
+ * by VMW86_SET_MSRS) moves all of them, so that no vCPU ever reads a TSC
+ * behind what another has read (design.rst says why). vCPUs in guest mode
+ * are made to leave it before the call returns, and enter again with the
+ * new offset.
+ *
+ * Context: process, interrupts on.
+ */
+void vmw86_vm_write_tsc(struct vmw86_vm *vm, u64 tsc)
+{
+	WRITE_ONCE(vm->tsc_offset, tsc - rdtsc());
+	/* Pairs with the barrier between setting ->mode and reading the offset. */
+	smp_mb();
+	vmw86_vm_exit_guests(vm);
 }
 
 /* VMW86_CREATE_LAPIC: only before the first vCPU, so every vCPU has one. */
@@ -166,6 +213,8 @@ int vmw86_vm_create(void)
 	spin_lock_init(&vm->mmu_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	/* Counting from 0 at creation, as from RESET (Intel SDM vol. 3, table 9-1). */
+	vm->tsc_offset = -rdtsc();
 
 	ret = vmw86_ops->vm_init(vm);
 	if (ret)

@@ -68,6 +68,9 @@ struct vmw86_memslot {
  * @tlb_gen: bumped whenever nested page table entries are dropped; a vCPU
  *	entering the guest with an older value flushes its TLB first.
  * @has_lapic: VMW86_CREATE_LAPIC was called: every vCPU has a local APIC.
+ * @tsc_offset: guest TSC minus host TSC, one for the whole VM: every vCPU
+ *	enters the guest with it, so all of them read one TSC. Written by
+ *	vmw86_vm_write_tsc(), read with READ_ONCE() before each VMRUN.
  * @arch: backend data (e.g. the nested page table).
  */
 struct vmw86_vm {
@@ -83,6 +86,7 @@ struct vmw86_vm {
 	unsigned int nr_vcpus;
 	atomic64_t tlb_gen;
 	bool has_lapic;
+	u64 tsc_offset;
 
 	void *arch;
 };
@@ -200,7 +204,6 @@ struct vmw86_paging_state {
  *	that number, -EINVAL for a value the guest could not write either.
  * @get_paging_state: CR0, CR3, CR4 and EFER for a guest page walk.
  * @get_code_segment: CS base and its D and L bits, for instruction fetch.
- * @read_guest_tsc: the guest's TSC now (host TSC plus the guest's offset).
  * @vcpu_reset: put the vCPU in the processor's RESET/INIT state.
  * @get_interrupt_state: the guest's RFLAGS.IF, whether it is in an
  *	interrupt shadow, and whether it can take an external interrupt now
@@ -240,7 +243,6 @@ struct vmw86_backend_ops {
 				 bool *db, bool *l);
 	void (*get_interrupt_state)(struct vmw86_vcpu *vcpu, bool *if_flag,
 				    bool *shadow, bool *can_inject);
-	u64 (*read_guest_tsc)(struct vmw86_vcpu *vcpu);
 	void (*vcpu_reset)(struct vmw86_vcpu *vcpu);
 
 	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
@@ -260,6 +262,8 @@ void vmw86_hardware_put(void);
 int vmw86_vm_create(void);
 void vmw86_vm_put(struct vmw86_vm *vm);
 void vmw86_vm_flush_tlbs(struct vmw86_vm *vm);
+u64 vmw86_vm_read_tsc(struct vmw86_vm *vm);
+void vmw86_vm_write_tsc(struct vmw86_vm *vm, u64 tsc);
 
 /* memslot.c */
 int vmw86_set_memory_region(struct vmw86_vm *vm,

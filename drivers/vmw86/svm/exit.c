@@ -193,9 +193,6 @@ int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_CR_PAT:
 		*data = save->g_pat;
 		break;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + svm->vmcb->control.tsc_offset;
-		break;
 	case MSR_TSC_AUX:
 		*data = svm->tsc_aux;
 		break;
@@ -256,9 +253,6 @@ int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 		if (!pat_valid(data))
 			return -EINVAL;
 		save->g_pat = data;
-		return 0;
-	case MSR_IA32_TSC:
-		svm->vmcb->control.tsc_offset = data - rdtsc();
 		return 0;
 	case MSR_TSC_AUX:
 		if (data >> 32)
@@ -395,7 +389,7 @@ static int handle_xsetbv(struct vmw86_vcpu *vcpu)
 static int handle_rdtscp(struct vmw86_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	u64 tsc = rdtsc() + svm->vmcb->control.tsc_offset;
+	u64 tsc = vmw86_vm_read_tsc(vcpu->vm);
 
 	vcpu->regs[VCPU_REG_RAX] = lower_32_bits(tsc);
 	vcpu->regs[VCPU_REG_RDX] = upper_32_bits(tsc);

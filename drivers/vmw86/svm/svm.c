@@ -370,9 +370,10 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	vcpu->cpu = smp_processor_id();
 	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST_MODE);
 	/*
-	 * Pairs with vmw86_vm_flush_tlbs() and vmw86_vcpu_kick(): mode is
-	 * visible before tlb_gen and the APIC's events are read, so a later
-	 * change kicks the vCPU out of the guest.
+	 * Pairs with vmw86_vm_flush_tlbs(), vmw86_vm_write_tsc() and
+	 * vmw86_vcpu_kick(): mode is visible before tlb_gen, the TSC offset
+	 * and the APIC's events are read, so a later change kicks the vCPU
+	 * out of the guest.
 	 */
 	smp_mb();
 	if (vmw86_lapic_has_events(vcpu)) {
@@ -380,6 +381,8 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 		return 1;
 	}
 	gen = atomic64_read(&vcpu->vm->tlb_gen);
+	/* The VM's one TSC: read after ->mode, as tlb_gen is. */
+	vmcb->control.tsc_offset = READ_ONCE(vcpu->vm->tsc_offset);
 	if (svm->asid_cpu != vcpu->cpu ||
 	    svm->asid_generation != sd->asid_generation ||
 	    vcpu->tlb_gen != gen) {
@@ -814,11 +817,6 @@ void svm_dr_intercepted(struct vmw86_vcpu *vcpu)
 	svm->dr_loaded = true;
 }
 
-static u64 svm_read_guest_tsc(struct vmw86_vcpu *vcpu)
-{
-	return rdtsc() + to_svm(vcpu)->vmcb->control.tsc_offset;
-}
-
 const struct vmw86_backend_ops vmw86_svm_ops = {
 	.name = "AMD SVM",
 	.probe = svm_probe,
@@ -838,7 +836,6 @@ const struct vmw86_backend_ops vmw86_svm_ops = {
 	.get_paging_state = svm_get_paging_state,
 	.get_code_segment = svm_get_code_segment,
 	.get_interrupt_state = svm_get_interrupt_state,
-	.read_guest_tsc = svm_read_guest_tsc,
 	.vcpu_reset = svm_init_vmcb_state,
 	.zap_gpa_range = svm_npt_zap_range,
 	.map_gpa = svm_npt_map,
