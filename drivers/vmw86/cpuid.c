@@ -5,20 +5,27 @@
  *
  * The supported model is the host's CPUID with what vmw86 does not
  * virtualize taken out (SVM and VMX themselves, MONITOR/MWAIT, the
- * speculation-control MSRs, XSAVES) and the hypervisor bit and a
- * hypervisor leaf (0x40000000, "VMW86VMW86VM") put in. Leaf numbers and
- * bits follow the AMD CPUID Specification (pub. 25481) and APM vol. 3,
- * appendix E.
+ * speculation-control MSRs, XSAVES, TSC_ADJUST) and the hypervisor bit and
+ * VMware's hypervisor leaves put in: 0x40000000 says "VMwareVMware" and
+ * 0x40000010 gives the TSC and APIC timer frequencies, which is how a
+ * Linux guest learns them without calibrating (design.rst, "Time"). Leaf
+ * numbers and bits follow the AMD CPUID Specification (pub. 25481) and APM
+ * vol. 3, appendix E; the VMware leaves follow what VMware's own Linux
+ * guest code reads (arch/x86/kernel/cpu/vmware.c).
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/xcr.h>
 #include <asm/processor.h>
+#include <asm/tsc.h>
 
 #include "vmw86.h"
+#include "lapic.h"
 
 #define CPUID_HYPERVISOR_BASE	0x40000000
+/* VMware's timing leaf, the highest of the hypervisor range it uses. */
+#define CPUID_VMWARE_TIMING	0x40000010
 #define CPUID_EXT_MAX		0x80000008
 #define CPUID_XSAVE_LEAF	0xd
 
@@ -39,7 +46,14 @@
 /* Leaf 7.0 EDX: IBRS/IBPB, STIBP, L1D_FLUSH, ARCH_CAPABILITIES, CORE_CAP, SSBD */
 #define CPUID7_EDX_HIDE	(BIT(26) | BIT(27) | BIT(28) | BIT(29) | BIT(30) | BIT(31))
 #define CPUID7_ECX_HIDE	(BIT(5) /* WAITPKG */)
-#define CPUID7_EBX_HIDE	(BIT(2) /* SGX */ | BIT(25) /* Intel PT */)
+/*
+ * TSC_ADJUST is a per-CPU MSR that would give each vCPU its own TSC; the
+ * VM has one (vm.c) and no such MSR.
+ */
+#define CPUID7_EBX_HIDE	(BIT(1) /* TSC_ADJUST */ | BIT(2) /* SGX */ |	\
+			 BIT(25) /* Intel PT */)
+/* Leaf 0x80000007 EDX bit 8: the TSC runs at one rate in every state. */
+#define CPUIDX7_EDX_TSC_INVARIANT	BIT(8)
 /* Leaf 0x80000001 ECX: SVM, SKINIT, WDT */
 #define CPUIDX1_ECX_HIDE	(BIT(2) | BIT(12) | BIT(13))
 /* Leaf 0x80000008 EBX: keep CLZERO, XSaveErPtr, WBNOINVD only. */
@@ -90,6 +104,19 @@ static void add_leaf(u32 function, u32 index, u32 flags)
 		break;
 	case 0x80000001:
 		e->ecx &= ~CPUIDX1_ECX_HIDE;
+		break;
+	case 0x80000007:
+		/*
+		 * No power management or RAS features of the host's. The
+		 * guest's TSC is the host's plus a constant, so it is
+		 * invariant exactly when the host's is.
+		 */
+		e->eax = 0;
+		e->ebx = 0;
+		e->ecx = 0;
+		e->edx = boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
+			 boot_cpu_has(X86_FEATURE_NONSTOP_TSC) ?
+			 CPUIDX7_EDX_TSC_INVARIANT : 0;
 		break;
 	case 0x80000008:
 		e->ebx &= CPUIDX8_EBX_KEEP;
@@ -143,14 +170,19 @@ int vmw86_cpuid_init(void)
 		}
 	}
 
+	/*
+	 * VMware's signature, with 0x40000010 as the highest leaf (leaves
+	 * between read as zeros); the frequencies in 0x40000010 are filled
+	 * in when a table is handed out (vmw86_cpuid_fill_timing()).
+	 */
 	e = &supported[supported_nent++];
 	e->function = CPUID_HYPERVISOR_BASE;
-	e->eax = CPUID_HYPERVISOR_BASE + 1;
-	memcpy(&e->ebx, "VMW8", 4);
-	memcpy(&e->ecx, "6VMW", 4);
-	memcpy(&e->edx, "86VM", 4);
+	e->eax = CPUID_VMWARE_TIMING;
+	memcpy(&e->ebx, "VMwa", 4);
+	memcpy(&e->ecx, "reVM", 4);
+	memcpy(&e->edx, "ware", 4);
 	e = &supported[supported_nent++];
-	e->function = CPUID_HYPERVISOR_BASE + 1;
+	e->function = CPUID_VMWARE_TIMING;
 
 	cpuid(0x80000000, &max_ext, &ebx, &ecx, &edx);
 	max_ext = min_t(u32, max_ext, CPUID_EXT_MAX);
@@ -174,16 +206,44 @@ void vmw86_cpuid_exit(void)
 	kfree(supported);
 }
 
+/*
+ * Leaf 0x40000010 as VMware defines it: EAX the TSC frequency in kHz (the
+ * host's tsc_khz: the guest's TSC is the host's, offset), EBX the APIC
+ * timer's input clock in kHz when vmw86 emulates the APIC (0 when user
+ * space does), ECX bits 0 and 1 clear (the backdoor is reached with IN,
+ * not VMMCALL or VMCALL), EDX 0. Filled when a table is handed out, not
+ * at load, because the host refines tsc_khz after boot.
+ */
+static void vmw86_cpuid_fill_timing(struct vmw86_cpuid_entry *table,
+				    unsigned int nent, bool has_lapic)
+{
+	unsigned int i;
+
+	for (i = 0; i < nent; i++) {
+		struct vmw86_cpuid_entry *e = &table[i];
+
+		if (e->function != CPUID_VMWARE_TIMING)
+			continue;
+		e->eax = tsc_khz;
+		e->ebx = has_lapic ? VMW86_LAPIC_TIMER_HZ / 1000 : 0;
+		e->ecx = 0;
+		e->edx = 0;
+	}
+}
+
 /**
  * vmw86_get_supported_cpuid() - VMW86_GET_SUPPORTED_CPUID
  * @ucpuid: user buffer; on input @nent is its capacity in entries.
  *
+ * The leaves are those of a VM with local APICs (VMW86_CREATE_LAPIC).
  * Return: 0 with @nent set; -E2BIG (with @nent set to the count needed)
- * when the buffer is too small; -EFAULT.
+ * when the buffer is too small; -EFAULT; -ENOMEM.
  */
 long vmw86_get_supported_cpuid(struct vmw86_cpuid __user *ucpuid)
 {
+	struct vmw86_cpuid_entry *table;
 	u32 nent;
+	long ret = 0;
 
 	if (get_user(nent, &ucpuid->nent))
 		return -EFAULT;
@@ -191,16 +251,23 @@ long vmw86_get_supported_cpuid(struct vmw86_cpuid __user *ucpuid)
 		return -EFAULT;
 	if (nent < supported_nent)
 		return -E2BIG;
-	if (copy_to_user(ucpuid->entries, supported,
+	table = kmemdup(supported, supported_nent * sizeof(*supported),
+			GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+	vmw86_cpuid_fill_timing(table, supported_nent, true);
+	if (copy_to_user(ucpuid->entries, table,
 			 supported_nent * sizeof(*supported)))
-		return -EFAULT;
-	return 0;
+		ret = -EFAULT;
+	kfree(table);
+	return ret;
 }
 
 /**
  * vmw86_vcpu_cpuid_init() - give a new vCPU the supported model
  * @vcpu: the vCPU; its id goes into leaf 1's initial APIC id, and the APIC
- *	feature bits show only if its VM has local APICs.
+ *	feature bits and the APIC timer's frequency show only if its VM has
+ *	local APICs.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -213,6 +280,8 @@ int vmw86_vcpu_cpuid_init(struct vmw86_vcpu *vcpu)
 	if (!vcpu->cpuid)
 		return -ENOMEM;
 	vcpu->cpuid_nent = supported_nent;
+	vmw86_cpuid_fill_timing(vcpu->cpuid, supported_nent,
+				vcpu->vm->has_lapic);
 	for (i = 0; i < supported_nent; i++) {
 		struct vmw86_cpuid_entry *e = &vcpu->cpuid[i];
 

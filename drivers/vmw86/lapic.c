@@ -31,8 +31,8 @@
 /* Version register: an integrated APIC (0x1x) with six LVT entries. */
 #define LAPIC_VERSION		0x14
 #define LAPIC_NR_LVT		6
-/* The timer counts a 1 GHz clock before the divider; guests measure it. */
-#define LAPIC_BUS_NS		1
+/* The timer counts VMW86_LAPIC_TIMER_HZ before the divider: 1 ns a tick. */
+#define LAPIC_BUS_NS		(NSEC_PER_SEC / VMW86_LAPIC_TIMER_HZ)
 /* A shorter period would let a guest keep a host CPU busy with ticks. */
 #define LAPIC_MIN_PERIOD_NS	(100 * NSEC_PER_USEC)
 #define APIC_SHORTHAND_MASK	(3u << 18)	/* ICR destination shorthand */

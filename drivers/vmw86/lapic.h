@@ -15,6 +15,13 @@ struct vmw86_vcpu;
 struct vmw86_vm;
 struct vmw86_msi;
 
+/*
+ * The clock the APIC timer counts before its divider, 1 GHz: guests learn
+ * it from CPUID 0x40000010 EBX and the backdoor's GETHZ (cpuid.c,
+ * backdoor.c), and need not calibrate it.
+ */
+#define VMW86_LAPIC_TIMER_HZ	1000000000U
+
 /* Where a vCPU with a local APIC is in the INIT/STARTUP protocol. */
 enum vmw86_mp_state {
 	VMW86_MP_RUNNABLE,

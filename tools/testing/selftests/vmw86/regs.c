@@ -473,9 +473,9 @@ TEST(supported_cpuid)
 	EXPECT_FALSE(e->ecx & CPUID_80000001_ECX_SVM);
 	e = find_leaf(t, 0x40000000, 0);
 	ASSERT_NE(NULL, e);
-	EXPECT_EQ(0, memcmp(&e->ebx, "VMW8", 4));
-	EXPECT_EQ(0, memcmp(&e->ecx, "6VMW", 4));
-	EXPECT_EQ(0, memcmp(&e->edx, "86VM", 4));
+	EXPECT_EQ(0, memcmp(&e->ebx, "VMwa", 4));
+	EXPECT_EQ(0, memcmp(&e->ecx, "reVM", 4));
+	EXPECT_EQ(0, memcmp(&e->edx, "ware", 4));
 	free(t);
 }
 
@@ -493,8 +493,8 @@ static void guest_default_cpuid(void)
 	*(uint32_t *)&sig[0] = b;
 	*(uint32_t *)&sig[4] = c;
 	*(uint32_t *)&sig[8] = d;
-	GUEST_ASSERT(sig[0] == 'V' && sig[3] == '8' && sig[4] == '6' &&
-		     sig[7] == 'W' && sig[8] == '8' && sig[11] == 'M');
+	GUEST_ASSERT(sig[0] == 'V' && sig[3] == 'a' && sig[4] == 'r' &&
+		     sig[7] == 'M' && sig[8] == 'w' && sig[11] == 'e');
 	GUEST_SYNC4(b, c, d, 0);
 }
 
@@ -510,7 +510,7 @@ TEST(default_cpuid_in_guest)
 	memcpy(sig, &uc.args[0], 4);
 	memcpy(sig + 4, &uc.args[1], 4);
 	memcpy(sig + 8, &uc.args[2], 4);
-	EXPECT_STREQ("VMW86VMW86VM", sig);
+	EXPECT_STREQ("VMwareVMware", sig);
 	vm_free(vm);
 }
 
