@@ -2,7 +2,8 @@
 /*
  * vmw86 vCPU: the vCPU fd (mmap of the run structure, state ioctls), the
  * generic part of VMW86_RUN, and the exits to user space that do not
- * depend on the vendor: port I/O (including INS/OUTS) and MMIO.
+ * depend on the vendor: port I/O (including INS/OUTS; the VMware backdoor
+ * port is answered here instead) and MMIO.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -275,13 +276,14 @@ static void vmw86_reverse_elements(u8 *buf, u32 count, u8 size)
  * @next_rip: RIP of the following instruction.
  *
  * OUT data is copied out now and the instruction retired; IN data is
- * stored by the next VMW86_RUN (vmw86_complete_io()). A REP string
+ * stored by the next VMW86_RUN (vmw86_complete_io()), except for a call
+ * of the VMware backdoor, which the kernel answers (backdoor.c). A REP string
  * instruction moves at most a page of data per exit; RIP stays on it until
  * RCX reaches zero, so the guest re-executes it for the rest.
  *
  * Return: 0 with vcpu->run set for VMW86_EXIT_IO; 1 when there is nothing
- * for user space (a REP with a zero count, already retired: re-enter the
- * guest); -EFAULT when the string operand is not in guest RAM (vcpu->run
+ * for user space (a backdoor call, or a REP with a zero count, already
+ * retired: re-enter the guest); -EFAULT when the string operand is not in guest RAM (vcpu->run
  * then describes an internal error).
  */
 int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
@@ -293,6 +295,11 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 	int index_reg = in ? VCPU_REG_RDI : VCPU_REG_RSI;
 	struct vmw86_string_prefixes pfx;
 	u64 count = 1, gva = 0, mask = 0, index, step;
+
+	if (in && !string && vmw86_backdoor_in(vcpu, port, size)) {
+		vcpu->rip = next_rip;
+		return 1;
+	}
 
 	run->exit_reason = VMW86_EXIT_IO;
 	run->io.direction = in ? VMW86_EXIT_IO_IN : VMW86_EXIT_IO_OUT;

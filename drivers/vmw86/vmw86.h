@@ -321,6 +321,9 @@ struct vmw86_mov {
 int vmw86_decode_mov32(const u8 *insn, unsigned int avail, bool l, bool db,
 		       struct vmw86_mov *mov);
 
+/* backdoor.c */
+bool vmw86_backdoor_in(struct vmw86_vcpu *vcpu, u16 port, u8 size);
+
 /* vcpu.c */
 int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);
 void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu);
