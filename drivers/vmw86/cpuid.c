@@ -39,6 +39,9 @@
 #define CPUID1_ECX_TSC_DEADLINE	BIT(24)
 #define CPUID1_EDX_APIC		BIT(9)
 #define CPUIDX1_EDX_APIC	BIT(9)
+/* Kept by the core (vcpu.c, a bankless MCA) whatever the host has. */
+#define CPUID1_EDX_MCE_MCA	(BIT(7) /* MCE */ | BIT(14) /* MCA */)
+#define CPUIDX1_EDX_MCE_MCA	CPUID1_EDX_MCE_MCA	/* AMD's mirror */
 #define CPUID1_ECX_HYPERVISOR	BIT(31)
 #define CPUID1_ECX_OSXSAVE	BIT(27)
 #define CPUID1_EDX_HIDE	(BIT(21) /* DS */ | BIT(22) /* ACPI */ |	\
@@ -80,7 +83,8 @@ static void add_leaf(u32 function, u32 index, u32 flags)
 	case 1:
 		e->ecx = (e->ecx & ~CPUID1_ECX_HIDE) | CPUID1_ECX_HYPERVISOR |
 			 CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
-		e->edx = (e->edx & ~CPUID1_EDX_HIDE) | CPUID1_EDX_APIC;
+		e->edx = (e->edx & ~CPUID1_EDX_HIDE) | CPUID1_EDX_APIC |
+			 CPUID1_EDX_MCE_MCA;
 		e->ebx &= 0x0000ffff;	/* APIC id and logical count: per vCPU */
 		break;
 	case 7:
@@ -104,6 +108,7 @@ static void add_leaf(u32 function, u32 index, u32 flags)
 		break;
 	case 0x80000001:
 		e->ecx &= ~CPUIDX1_ECX_HIDE;
+		e->edx |= CPUIDX1_EDX_MCE_MCA;
 		break;
 	case 0x80000007:
 		/*

@@ -111,22 +111,62 @@ int vmw86_vcpu_halt(struct vmw86_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * The core keeps the VM's TSC and a machine-check architecture with no
+ * banks (AMD APM vol. 2, 9.3.1; Intel SDM vol. 3, 15.3.1), so that a guest
+ * told of MCE and MCA by CPUID initialises it cleanly: MCG_CAP reads 0 (no
+ * banks, no MCG_CTL) and is read-only; MCG_STATUS reads 0, since no machine
+ * check is ever in progress in the guest, and takes only 0, what a
+ * handler writes to end one. A host machine check stays the host's (the
+ * backend intercepts #MC).
+ */
+static bool vmw86_core_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_IA32_TSC:
+		*data = vmw86_vm_read_tsc(vcpu->vm);
+		return true;
+	case MSR_IA32_MCG_CAP:
+	case MSR_IA32_MCG_STATUS:
+		*data = 0;
+		return true;
+	}
+	return false;
+}
+
+/* As vmw86_core_get_msr(); sets *ret to 0 or -EINVAL (#GP). */
+static bool vmw86_core_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data,
+			       int *ret)
+{
+	switch (index) {
+	case MSR_IA32_TSC:
+		vmw86_vm_write_tsc(vcpu->vm, data);
+		*ret = 0;
+		return true;
+	case MSR_IA32_MCG_CAP:
+		*ret = -EINVAL;
+		return true;
+	case MSR_IA32_MCG_STATUS:
+		*ret = data ? -EINVAL : 0;
+		return true;
+	}
+	return false;
+}
+
 /**
  * vmw86_vcpu_get_msr() - read an MSR the vCPU keeps (RDMSR, VMW86_GET_MSRS)
  * @vcpu: the vCPU (its thread).
  * @index: the MSR.
  * @data: the value.
  *
- * The VM's TSC is the core's, the local APIC's MSRs go to the APIC, the
- * rest to the backend.
+ * The VM's TSC and the machine-check MSRs are the core's, the local APIC's
+ * MSRs go to the APIC, the rest to the backend.
  * Return: 0; -ENOENT for an MSR nobody keeps; -EINVAL where RDMSR takes #GP.
  */
 int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 {
-	if (index == MSR_IA32_TSC) {
-		*data = vmw86_vm_read_tsc(vcpu->vm);
+	if (vmw86_core_get_msr(vcpu, index, data))
 		return 0;
-	}
 	if (vmw86_lapic_is_msr(index))
 		return vmw86_lapic_get_msr(vcpu, index, data);
 	return vmw86_ops->get_msr(vcpu, index, data);
@@ -144,10 +184,10 @@ int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
  */
 int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 {
-	if (index == MSR_IA32_TSC) {
-		vmw86_vm_write_tsc(vcpu->vm, data);
-		return 0;
-	}
+	int ret;
+
+	if (vmw86_core_set_msr(vcpu, index, data, &ret))
+		return ret;
 	if (vmw86_lapic_is_msr(index))
 		return vmw86_lapic_set_msr(vcpu, index, data);
 	return vmw86_ops->set_msr(vcpu, index, data);

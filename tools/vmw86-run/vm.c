@@ -243,8 +243,8 @@ static void vm__set_cpuid(struct vm *vm, struct vcpu *vcpu)
 	size_t sz = sizeof(struct vmw86_cpuid) +
 		    VMW86_MAX_CPUID_ENTRIES * sizeof(struct vmw86_cpuid_entry);
 	struct vmw86_cpuid *cpuid = calloc(1, sz);
-	/* Not APIC, MCE, MCA, MTRR: vmw86 does not keep their MSRs. */
-	u32 edx_hide = (1u << 7) | (1u << 14) | (1u << 12);
+	/* Not APIC, MTRR: vmw86 does not keep their MSRs (MCE, MCA: it does). */
+	u32 edx_hide = 1u << 12;
 	unsigned int shift = 0;
 	u32 i;
 
@@ -275,7 +275,7 @@ static void vm__set_cpuid(struct vm *vm, struct vcpu *vcpu)
 				e->ecx &= ~((1u << 21) | (1u << 24));
 			break;
 		case 0x80000001:
-			/* AMD mirrors APIC, MCE, MCA and MTRR here. */
+			/* AMD mirrors APIC and MTRR here. */
 			e->edx &= ~edx_hide;
 			if (vm->has_lapic)
 				e->edx |= 1u << 9;

@@ -193,9 +193,14 @@ static void guest_msr_sweep(uint64_t id, uint64_t list_gpa, uint64_t res_gpa,
 
 /* api.rst: kept, but read-only (reads 0: no C1E in a virtual CPU). */
 #define MSR_K8_INT_PENDING_MSG	0xc0010055
+/* api.rst: kept, read-only (0 machine-check banks). */
+#define MSR_IA32_MCG_CAP	0x00000179
+/* api.rst: kept, reads 0, takes 0. */
+#define MSR_IA32_MCG_STATUS	0x0000017a
 
 static const uint32_t kept_msrs[] = {
-	MSR_IA32_TSC, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_TSC, MSR_IA32_MCG_STATUS, MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP,
 	MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_EFER, MSR_STAR,
 	MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_FS_BASE, MSR_GS_BASE,
 	MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
@@ -263,7 +268,7 @@ TEST(msr_sweep)
 		uint32_t msr = list[i];
 		uint8_t want = 0;
 
-		if (msr == MSR_K8_INT_PENDING_MSG) {
+		if (msr == MSR_K8_INT_PENDING_MSG || msr == MSR_IA32_MCG_CAP) {
 			/* Kept read-only: reads 0, writes get #GP. */
 			want = MSR_READ;
 			expected_gp += 2;
