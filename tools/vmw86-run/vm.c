@@ -430,6 +430,7 @@ void vm__init(struct vm *vm, const struct options *opt)
 	i8042__init();
 	debugport__init();
 	acpi_pm__init();
+	pci__init();
 	ioapic__init(vm);
 	pr_debug("%u vCPU%s, local APIC %s", vm->cpus, vm->cpus > 1 ? "s" : "",
 		 vm->has_lapic ? "in vmw86 (HLT sleeps in the kernel)" :

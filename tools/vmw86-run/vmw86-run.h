@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vmw86-run: boots a Linux bzImage under vmw86 with a small PC platform
- * (16550 UART, RTC/CMOS, i8042, 8254 PIT, 8259 PIC pair) whose devices are
- * backed by host system calls. Shared declarations.
+ * (16550 UART, RTC/CMOS, i8042, 8254 PIT, 8259 PIC pair, PCI host bridge)
+ * whose devices are backed by host system calls. Shared declarations.
  */
 #ifndef VMW86_RUN_H
 #define VMW86_RUN_H
@@ -44,6 +44,10 @@ typedef __u64 u64;
 #define ACPI_RESET_PORT		0xcf9
 #define ACPI_RESET_VALUE	0x06		/* RST_CPU | SYS_RST: hard reset */
 #define ACPI_SLP_TYP_S5		5		/* \_S5 in the DSDT */
+/* PCI configuration mechanism #1 (hw/pci.c), around the reset register. */
+#define PCI_CONFIG_ADDRESS_PORT	0xcf8
+#define PCI_CONFIG_DATA_PORT	0xcfc
+#define PCI_CONFIG_PORTS	8		/* 0xcf8-0xcff, in the DSDT */
 
 /* Guest RAM below 4 GiB ends here; the rest goes above 4 GiB. */
 #define LOW_RAM_END	(3 * GiB)
@@ -229,5 +233,6 @@ void rtc__init(void);
 void i8042__init(void);
 void debugport__init(void);
 void acpi_pm__init(void);	/* hw/acpi_pm.c: PM1, PM timer, reset */
+void pci__init(void);		/* hw/pci.c: bus 0 and its host bridge */
 
 #endif
