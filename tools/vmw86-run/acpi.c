@@ -13,7 +13,8 @@
  *                     register at port 0xcf9; not hardware-reduced
  *   FACS              required with a full (not hardware-reduced) FADT
  *   DSDT              AML: \_S5, so that the OS can power off through
- *                     PM1a_CNT, and the virtio-mmio devices (virtio/)
+ *                     PM1a_CNT, the PCI root bridge (hw/pci.c) and the
+ *                     virtio-mmio devices (virtio/)
  *   MADT              one Processor Local APIC per vCPU, the IOAPIC at
  *                     0xfec00000 (GSI base 0), ISA IRQ 0 -> GSI 2, and the
  *                     local APICs' LINT1 as NMI
@@ -139,6 +140,25 @@ static void acpi_gas_io(u8 *g, u16 port, u8 bits)
  *         Name (\_S5, Package (4) { 5, 5, 0, 0 })
  *         Scope (\_SB)
  *         {
+ *             Device (PCI0)
+ *             {
+ *                 Name (_HID, EisaId ("PNP0A03"))
+ *                 Name (_UID, 0)
+ *                 Name (_SEG, 0)
+ *                 Name (_BBN, 0)
+ *                 Name (_CRS, ResourceTemplate ()
+ *                 {
+ *                     WordBusNumber (ResourceProducer, MinFixed, MaxFixed,
+ *                                    PosDecode, 0, 0, 0, 0, 1)
+ *                     IO (Decode16, 0x0cf8, 0x0cf8, 1, 8)
+ *                     WordIO (ResourceProducer, MinFixed, MaxFixed,
+ *                             PosDecode, EntireRange,
+ *                             0, 0x0000, 0x0cf7, 0, 0x0cf8)
+ *                     WordIO (ResourceProducer, MinFixed, MaxFixed,
+ *                             PosDecode, EntireRange,
+ *                             0, 0x0d00, 0xffff, 0, 0xf300)
+ *                 })
+ *             }
  *             Device (VR00)
  *             {
  *                 Name (_HID, "LNRO0005")
@@ -159,6 +179,7 @@ static void acpi_gas_io(u8 *g, u16 port, u8 bits)
  */
 #define AML_NAME_OP		0x08
 #define AML_BYTE_PREFIX		0x0a
+#define AML_DWORD_PREFIX	0x0c
 #define AML_STRING_PREFIX	0x0d
 #define AML_SCOPE_OP		0x10
 #define AML_BUFFER_OP		0x11
@@ -167,12 +188,24 @@ static void acpi_gas_io(u8 *g, u16 port, u8 bits)
 #define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
 #define AML_ROOT_CHAR		'\\'
 
-/* Large resource descriptors (ACPI 6.3, 6.4.3) and the end tag (6.4.2.9). */
+/*
+ * Resource descriptors: small (ACPI 6.3, 6.4.2: I/O port, the end tag)
+ * and large ones (6.4.3), whose tag is followed by a 16-bit length.
+ */
+#define ACPI_RES_IO		0x47	/* small item 0x08, length 7 */
+#define ACPI_RES_END_TAG	0x79	/* small item 0x0f, length 1 */
 #define ACPI_RES_MEMORY32_FIXED	0x86
+#define ACPI_RES_WORD_ADDRESS	0x88
 #define ACPI_RES_EXT_IRQ	0x89
-#define ACPI_RES_END_TAG	0x79
 #define ACPI_EXT_IRQ_CONSUMER	0x01
 #define ACPI_EXT_IRQ_EDGE	0x02	/* active high: bit 2 clear */
+#define ACPI_IO_DECODE16	0x01
+/* Address space descriptors (6.4.3.5): resource type, general flags. */
+#define ACPI_ADDR_SPACE_IO	1
+#define ACPI_ADDR_SPACE_BUS	2
+#define ACPI_ADDR_MIN_FIXED	(1u << 2)
+#define ACPI_ADDR_MAX_FIXED	(1u << 3)	/* producer, positive decode: 0 */
+#define ACPI_ADDR_IO_ENTIRE	3	/* I/O type flags: ISA and non-ISA */
 
 #define DSDT_MAX_DEVICES	16
 #define DSDT_AML_MAX		4096
@@ -230,6 +263,33 @@ static void aml_integer(struct aml *a, u8 v)
 	}
 }
 
+static void aml_dword(struct aml *a, u32 v)
+{
+	u8 b[5] = { AML_DWORD_PREFIX };
+
+	put32(b + 1, v);
+	aml_bytes(a, b, sizeof(b));
+}
+
+/*
+ * EisaId ("PNP0A03") as the compiler would write it (19.6.35): three
+ * letters of five bits each and four hex digits, the 32-bit integer laid
+ * out big-endian in memory.
+ */
+static u32 aml_eisaid(const char *id)
+{
+	u32 v = (id[0] - 0x40) << 26 | (id[1] - 0x40) << 21 |
+		(id[2] - 0x40) << 16;
+	unsigned int i;
+
+	for (i = 3; i < 7; i++) {
+		char c = id[i];
+
+		v |= (u32)(c <= '9' ? c - '0' : c - 'A' + 10) << (4 * (6 - i));
+	}
+	return __builtin_bswap32(v);
+}
+
 /*
  * Opens an object whose PkgLength precedes its body (Scope, Device,
  * Package, Buffer); returns where the body starts. The length is filled
@@ -272,6 +332,28 @@ static void aml_close(struct aml *a, size_t body)
 	a->len -= 4 - n;
 }
 
+static void aml_name_integer(struct aml *a, const char *name, u8 v)
+{
+	aml_byte(a, AML_NAME_OP);
+	aml_name_seg(a, name);
+	aml_integer(a, v);
+}
+
+/* Name (NAME, Buffer () { @len bytes }), as ResourceTemplate () makes. */
+static void aml_name_buffer(struct aml *a, const char *name, const u8 *p,
+			    size_t len)
+{
+	size_t buf;
+
+	aml_byte(a, AML_NAME_OP);
+	aml_name_seg(a, name);
+	aml_byte(a, AML_BUFFER_OP);
+	buf = aml_open(a);
+	aml_integer(a, len);		/* BufferSize */
+	aml_bytes(a, p, len);
+	aml_close(a, buf);
+}
+
 static void aml_s5(struct aml *a)
 {
 	size_t pkg;
@@ -288,12 +370,78 @@ static void aml_s5(struct aml *a)
 	aml_close(a, pkg);
 }
 
+/* A Word Address Space Descriptor (6.4.3.5.3), a producer's fixed range. */
+static u8 *acpi_res_word_range(u8 *p, u8 type, u8 type_flags, u16 min,
+			       u16 max)
+{
+	p[0] = ACPI_RES_WORD_ADDRESS;
+	put16(p + 1, 13);
+	p[3] = type;
+	p[4] = ACPI_ADDR_MIN_FIXED | ACPI_ADDR_MAX_FIXED;
+	p[5] = type_flags;
+	put16(p + 6, 0);		/* granularity */
+	put16(p + 8, min);
+	put16(p + 10, max);
+	put16(p + 12, 0);		/* translation offset */
+	put16(p + 14, max - min + 1);	/* length */
+	return p + 16;
+}
+
+/*
+ * The PCI root bridge (6.1.5 _HID PNP0A03, 6.5.6 _BBN, 6.5.7 _SEG):
+ * segment 0, bus 0 only (hw/pci.c has no bridges). Its _CRS is what the
+ * bridge decodes: the bus range, which Linux takes for the root bus's
+ * ("[bus 00]"; without it 00-ff), the configuration ports 0xcf8-0xcff as
+ * a consumed I/O range, which Linux expects there and drops from the
+ * windows (arch/x86/pci/acpi.c, resource_is_pcicfg_ioport()), and the
+ * rest of I/O space as the windows that PCI devices' I/O BARs could be
+ * placed in, as on any PC. No memory window: no device on the bus has a
+ * memory BAR, and the virtio-mmio devices are the DSDT's, not PCI's.
+ */
+static void aml_pci_root(struct aml *a)
+{
+	u8 crs[16 + 8 + 16 + 16 + 2], *p = crs;
+	size_t dev;
+
+	aml_byte(a, AML_EXT_OP_PREFIX);
+	aml_byte(a, AML_DEVICE_OP);
+	dev = aml_open(a);
+	aml_name_seg(a, "PCI0");
+
+	aml_byte(a, AML_NAME_OP);
+	aml_name_seg(a, "_HID");
+	aml_dword(a, aml_eisaid("PNP0A03"));
+	aml_name_integer(a, "_UID", 0);
+	aml_name_integer(a, "_SEG", 0);
+	aml_name_integer(a, "_BBN", 0);
+
+	p = acpi_res_word_range(p, ACPI_ADDR_SPACE_BUS, 0, 0, 0);
+	/* I/O port descriptor (6.4.2.5): 16-bit decode, fixed, 8 ports. */
+	p[0] = ACPI_RES_IO;
+	p[1] = ACPI_IO_DECODE16;
+	put16(p + 2, PCI_CONFIG_ADDRESS_PORT);	/* minimum base */
+	put16(p + 4, PCI_CONFIG_ADDRESS_PORT);	/* maximum base */
+	p[6] = 1;				/* alignment */
+	p[7] = PCI_CONFIG_PORTS;		/* length */
+	p += 8;
+	p = acpi_res_word_range(p, ACPI_ADDR_SPACE_IO, ACPI_ADDR_IO_ENTIRE,
+				0, PCI_CONFIG_ADDRESS_PORT - 1);
+	p = acpi_res_word_range(p, ACPI_ADDR_SPACE_IO, ACPI_ADDR_IO_ENTIRE,
+				PCI_CONFIG_ADDRESS_PORT + PCI_CONFIG_PORTS,
+				0xffff);
+	p[0] = ACPI_RES_END_TAG;
+	p[1] = 0;
+	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
+
+	aml_close(a, dev);
+}
+
 static void aml_mmio_device(struct aml *a, unsigned int uid,
 			    const struct acpi_mmio_device *d)
 {
 	char name[5];
 	u8 crs[12 + 9 + 2];
-	size_t dev, buf;
+	size_t dev;
 
 	/* Device (VRnn) */
 	aml_byte(a, AML_EXT_OP_PREFIX);
@@ -307,9 +455,7 @@ static void aml_mmio_device(struct aml *a, unsigned int uid,
 	aml_byte(a, AML_STRING_PREFIX);
 	aml_bytes(a, d->hid, strlen(d->hid) + 1);
 
-	aml_byte(a, AML_NAME_OP);
-	aml_name_seg(a, "_UID");
-	aml_integer(a, uid);
+	aml_name_integer(a, "_UID", uid);
 
 	/* Memory32Fixed (6.4.3.4): read-write, base and length. */
 	crs[0] = ACPI_RES_MEMORY32_FIXED;
@@ -331,13 +477,7 @@ static void aml_mmio_device(struct aml *a, unsigned int uid,
 	crs[21] = ACPI_RES_END_TAG;	/* small item, length 1 */
 	crs[22] = 0;
 
-	aml_byte(a, AML_NAME_OP);
-	aml_name_seg(a, "_CRS");
-	aml_byte(a, AML_BUFFER_OP);
-	buf = aml_open(a);
-	aml_integer(a, sizeof(crs));	/* BufferSize */
-	aml_bytes(a, crs, sizeof(crs));
-	aml_close(a, buf);
+	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
 
 	aml_close(a, dev);
 }
@@ -352,15 +492,14 @@ static u64 acpi_dsdt(struct acpi_builder *b)
 	u8 *t;
 
 	aml_s5(&a);
-	if (nr_mmio_devices) {
-		aml_byte(&a, AML_SCOPE_OP);
-		scope = aml_open(&a);
-		aml_byte(&a, AML_ROOT_CHAR);
-		aml_name_seg(&a, "_SB_");
-		for (i = 0; i < nr_mmio_devices; i++)
-			aml_mmio_device(&a, i, &mmio_devices[i]);
-		aml_close(&a, scope);
-	}
+	aml_byte(&a, AML_SCOPE_OP);
+	scope = aml_open(&a);
+	aml_byte(&a, AML_ROOT_CHAR);
+	aml_name_seg(&a, "_SB_");
+	aml_pci_root(&a);
+	for (i = 0; i < nr_mmio_devices; i++)
+		aml_mmio_device(&a, i, &mmio_devices[i]);
+	aml_close(&a, scope);
 
 	len = 36 + a.len;
 	t = acpi_alloc(b, len, &gpa);
