@@ -13,6 +13,8 @@
 #   it takes its TSC rate from vmw86 (VMware's interface), calibrates
 #   nothing, keeps the TSC as its clocksource and initialises machine
 #   checks without an error;
+#   it reaches PCI configuration space through mechanism #1, takes the
+#   root bridge PCI0 from the DSDT and finds the host bridge at 00:00.0;
 # - the guest's "reboot -f" ends vmw86-run with status 2 through the ACPI
 #   reset register; with reboot=t (Linux's triple-fault reboot, a
 #   deliberate triple fault) with status 3 and a one-line diagnosis;
@@ -40,7 +42,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..38"
+echo "1..40"
 
 if [ ! -x "$V" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $KERNEL or $GUEST"
@@ -165,6 +167,22 @@ if grep -q "ACPI: PM: (supports S0 S5)" "$T/console" &&
 else
 	notok "guest kernel takes the ACPI tables: S5 and the PM timer"
 fi
+# PCI (hw/pci.c, the DSDT's PCI0): the kernel reaches configuration space
+# through mechanism #1, takes its root bridge from the DSDT with the bus
+# range of its _CRS, and finds the 82441FX host bridge at 00:00.0.
+if grep -q "^VMW86RUN-GUEST-PCI .*PCI: Using configuration type 1" "$T/console" &&
+   grep -q "^VMW86RUN-GUEST-PCI .*ACPI: PCI Root Bridge \[PCI0\] (domain 0000 \[bus 00\])" "$T/console"; then
+	ok "guest kernel uses PCI configuration type 1 and the DSDT's root bridge PCI0 (bus 00)"
+else
+	notok "guest kernel uses PCI configuration type 1 and the DSDT's root bridge PCI0 (bus 00)"
+fi
+if grep -q "^VMW86RUN-GUEST-PCIDEV 0000:00:00.0 vendor=0x8086\$" "$T/console" &&
+   grep -q "^VMW86RUN-GUEST-PCIDEV 0000:00:00.0 device=0x1237\$" "$T/console" &&
+   grep -q "^VMW86RUN-GUEST-PCIDEV 0000:00:00.0 class=0x060000\$" "$T/console"; then
+	ok "guest finds the host bridge 8086:1237, class 0x060000, at 00:00.0"
+else
+	notok "guest finds the host bridge 8086:1237, class 0x060000, at 00:00.0"
+fi
 bad=$(sed -n 's/^VMW86RUN-GUEST-BADLOG \([0-9]*\).*/\1/p' "$T/console")
 if [ "$bad" = 0 ]; then
 	ok "guest kernel log has no WARNING, BUG, Call Trace, ACPI or firmware error"
@@ -266,5 +284,5 @@ else
 	sort -u "$T/ids" | sed 's/^/#   seen: /'
 fi
 
-[ "$n" = 38 ] || echo "# planned 38, ran $n"
+[ "$n" = 40 ] || echo "# planned 40, ran $n"
 rm -rf "$T"
