@@ -482,6 +482,8 @@ static const struct {
 	  "the program run directly in the test machine, after each guest" },
 	{ "5d", "timer_hz", "boot", "IRQs/s", "lower",
 	  "the guest's timer interrupts (local APIC, IRQ 0) during 5a" },
+	{ "5e", "clock_read_ns", "boot", "ns/call", "lower",
+	  "guest clock read: clock_gettime(CLOCK_MONOTONIC) in a 0.2 s loop after 5a" },
 	{ "6a", "kmem_vm_kib", "kmem", "KiB", "lower",
 	  "kernel memory per VM (32 MiB slot, no vCPU), of 100" },
 	{ "6b", "kmem_vcpu_kib", "kmem", "KiB", "lower",
@@ -939,6 +941,9 @@ struct child {
 	/* The guest's timer interrupts before and after the program. */
 	unsigned long irq0[2], loc[2];
 	bool compute_ok, idle;
+	/* 5e: the clock_gettime() loop after the program's computation */
+	unsigned long clock_calls;
+	double clock_ns;
 	/* 8a, 8b: the guest's sequential MB/s and random 4 KiB IOPS */
 	double disk_seq_mbs, disk_rand_iops;
 	char clocksource[32];
@@ -1046,6 +1051,12 @@ static void child_guest_line(struct child *c, const char *line, uint64_t now)
 		c->compute_end = now;
 		c->compute_ns = ns ? strtod(ns + 4, NULL) : 0;
 		c->compute_ok = ns && strstr(p, " ok");
+	} else if (!strncmp(p, "clock-read ", 11)) {
+		/* "clock-read calls=N ns=T" */
+		const char *calls = strstr(p, " calls="), *ns = strstr(p, " ns=");
+
+		c->clock_calls = calls ? strtoul(calls + 7, NULL, 10) : 0;
+		c->clock_ns = ns ? strtod(ns + 4, NULL) : 0;
 	} else if (!strncmp(p, "clocksource=", 12)) {
 		snprintf(c->clocksource, sizeof(c->clocksource), "%s", p + 12);
 	} else if (!strncmp(p, "paging=", 7)) {
@@ -1269,7 +1280,7 @@ static double compute_native(struct hv *hv)
 }
 
 /*
- * 4, 5a-5c, 6e-6g: one boot of the guest under @hv's launcher, timed from
+ * 4, 5a-5e, 6e-6g: one boot of the guest under @hv's launcher, timed from
  * just before fork() to the guest's write to port 0xf5 as it reaches us
  * (vmw86-run's "boot time:" line on its standard error, printed as it
  * handles the write; QEMU's debugcon byte on fd 3, written as it handles
@@ -1343,6 +1354,9 @@ static void bench_boot(struct hv *hv, int round)
 			 c.compute_ns / 1e9, outside_ns / 1e9);
 		put_note(hv, "compute_s", round, text);
 	}
+
+	if (c.clock_calls && c.clock_ns > 0)
+		put_sample(hv, "clock_read_ns", round, c.clock_ns / c.clock_calls);
 
 	if (outside_ns > 0 && (c.loc[1] || c.irq0[1]))
 		put_sample(hv, "timer_hz", round,
