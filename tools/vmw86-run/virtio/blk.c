@@ -31,6 +31,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
+#include "iov.h"
 #include "virtio.h"
 
 #define BLK_QUEUE		0
@@ -48,50 +49,6 @@ struct virtio_blk {
 	struct virtq_elem elem;
 	struct iovec data[VIRTQ_MAX_SEGS];
 };
-
-/*
- * The part [@skip, @skip + @len) of the bytes of @src[0 .. @n) as iovecs in
- * @dst; returns how many.
- */
-static unsigned int iov_slice(const struct iovec *src, unsigned int n,
-			      size_t skip, size_t len, struct iovec *dst)
-{
-	unsigned int i, out = 0;
-	size_t take;
-
-	for (i = 0; i < n && len; i++) {
-		if (skip >= src[i].iov_len) {
-			skip -= src[i].iov_len;
-			continue;
-		}
-		take = src[i].iov_len - skip;
-		if (take > len)
-			take = len;
-		dst[out].iov_base = (u8 *)src[i].iov_base + skip;
-		dst[out].iov_len = take;
-		out++;
-		len -= take;
-		skip = 0;
-	}
-	return out;
-}
-
-/* Copies @len bytes between @buf and the bytes of @iov from @skip. */
-static void iov_copy(const struct iovec *iov, unsigned int n, size_t skip,
-		     void *buf, size_t len, bool to_iov)
-{
-	struct iovec part[VIRTQ_MAX_SEGS];
-	unsigned int i, cnt = iov_slice(iov, n, skip, len, part);
-	u8 *p = buf;
-
-	for (i = 0; i < cnt; i++) {
-		if (to_iov)
-			memcpy(part[i].iov_base, p, part[i].iov_len);
-		else
-			memcpy(p, part[i].iov_base, part[i].iov_len);
-		p += part[i].iov_len;
-	}
-}
 
 /*
  * All of @iov at file offset @off. Returns 0, or the host's -errno, or
@@ -172,11 +129,11 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 			      elem->head, elem->in_len ? "a header" : "a status byte");
 		return 0;
 	}
-	iov_copy(elem->iov, elem->out_num, 0, &hdr, sizeof(hdr), false);
+	iov__to_buf(elem->iov, elem->out_num, 0, &hdr, sizeof(hdr));
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
 		data_len = elem->in_len - 1;
-		cnt = iov_slice(in, elem->in_num, 0, data_len, blk->data);
+		cnt = iov__slice(in, elem->in_num, 0, data_len, blk->data);
 		status = blk_rw(dev, blk, hdr.sector, blk->data, cnt, data_len,
 				false);
 		if (status == VIRTIO_BLK_S_OK)
@@ -184,8 +141,8 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 		break;
 	case VIRTIO_BLK_T_OUT:
 		data_len = elem->out_len - sizeof(hdr);
-		cnt = iov_slice(elem->iov, elem->out_num, sizeof(hdr), data_len,
-				blk->data);
+		cnt = iov__slice(elem->iov, elem->out_num, sizeof(hdr), data_len,
+				 blk->data);
 		status = blk_rw(dev, blk, hdr.sector, blk->data, cnt, data_len,
 				true);
 		break;
@@ -203,7 +160,7 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 		data_len = elem->in_len - 1;
 		if (data_len > VIRTIO_BLK_ID_BYTES)
 			data_len = VIRTIO_BLK_ID_BYTES;
-		iov_copy(in, elem->in_num, 0, blk->id, data_len, true);
+		iov__from_buf(in, elem->in_num, 0, blk->id, data_len);
 		written += data_len;
 		status = VIRTIO_BLK_S_OK;
 		break;
@@ -212,7 +169,7 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 		break;
 	}
 	/* The status is the last byte of the device-writable part. */
-	iov_copy(in, elem->in_num, elem->in_len - 1, &status, 1, true);
+	iov__from_buf(in, elem->in_num, elem->in_len - 1, &status, 1);
 	return written;
 }
 

@@ -36,6 +36,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
+#include "iov.h"
 #include "virtio.h"
 
 #define NET_RXQ		0
@@ -89,44 +90,6 @@ static void net_wake(struct net_dev *net)
 }
 
 /*
- * The first @skip bytes of @iov[0..@cnt) left out: fills @out (room for
- * @cnt entries) and returns how many it holds. @skip is at most the total.
- */
-static unsigned int iov_skip(const struct iovec *iov, unsigned int cnt,
-			     size_t skip, struct iovec *out)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < cnt; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		out[n].iov_base = (u8 *)iov[i].iov_base + skip;
-		out[n].iov_len = iov[i].iov_len - skip;
-		skip = 0;
-		n++;
-	}
-	return n;
-}
-
-/* Copies @len bytes of @buf to the start of @iov[0..@cnt). */
-static void iov_from_buf(const struct iovec *iov, unsigned int cnt,
-			 const void *buf, size_t len)
-{
-	const u8 *p = buf;
-	unsigned int i;
-	size_t n;
-
-	for (i = 0; i < cnt && len; i++) {
-		n = iov[i].iov_len < len ? iov[i].iov_len : len;
-		memcpy(iov[i].iov_base, p, n);
-		p += n;
-		len -= n;
-	}
-}
-
-/*
  * Transmit (5.1.6.2): each chain is a header and a frame, device-readable
  * only. The frame goes to the TAP behind a zeroed header: no offload was
  * offered, so nothing in the guest's header may ask the host for work.
@@ -158,7 +121,7 @@ static int net_tx(struct net_dev *net)
 		}
 		iov[0].iov_base = &hdr;
 		iov[0].iov_len = sizeof(hdr);
-		n = iov_skip(e->iov, e->out_num, sizeof(hdr), iov + 1);
+		n = iov__slice(e->iov, e->out_num, sizeof(hdr), SIZE_MAX, iov + 1);
 		do {
 			w = writev(net->tap_fd, iov, n + 1);
 		} while (w < 0 && errno == EINTR);
@@ -222,7 +185,7 @@ static int net_rx(struct net_dev *net)
 		}
 		iov[0].iov_base = &hdr;
 		iov[0].iov_len = sizeof(hdr);
-		n = iov_skip(e->iov, e->in_num, sizeof(hdr), iov + 1);
+		n = iov__slice(e->iov, e->in_num, sizeof(hdr), SIZE_MAX, iov + 1);
 		iov[n + 1].iov_base = net->rx_tail;
 		iov[n + 1].iov_len = sizeof(net->rx_tail);
 		do {
@@ -251,7 +214,7 @@ static int net_rx(struct net_dev *net)
 		/* One buffer per frame; no checksum or GSO work to do. */
 		memset(&hdr, 0, sizeof(hdr));
 		hdr.num_buffers = htole16(1);
-		iov_from_buf(e->iov, e->in_num, &hdr, sizeof(hdr));
+		iov__from_buf(e->iov, e->in_num, 0, &hdr, sizeof(hdr));
 		virtq__push(net->vdev, NET_RXQ, e, got);
 		net->rx_packets++;
 	}
