@@ -9,9 +9,9 @@
  * Why virtio-mmio, described in the DSDT (one "LNRO0005" device per
  * virtio device, with its register window and interrupt), rather than
  * virtio-pci: Debian's kernel finds it by itself through ACPI, it needs no
- * PCI host bridge, configuration space, BARs or MSI-X table in the
- * launcher (less code facing the guest), and a notification is one MMIO
- * write either way. What it costs: one interrupt per device, not per
+ * BARs, memory window, interrupt routing or MSI-X table on the PCI bus
+ * (hw/pci.c has only the host bridge: less code facing the guest), and a
+ * notification is one MMIO write either way. What it costs: one interrupt per device, not per
  * queue. Design notes: Documentation/virt/vmw86/design.rst.
  *
  * Everything the guest wrote (ring addresses, indexes, descriptor
