@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-blk (virtio 1.2, 5.2) over a raw image: a host file (or block
- * device) whose byte N is the disk's byte N. One request queue, served by
- * the device's own thread with preadv/pwritev straight between the file and
- * the guest's buffers, one request at a time, in order.
+ * virtio-blk (virtio 1.2, 5.2), the front-end: one request queue, served
+ * by the device's own thread one request at a time, in order, on a disk
+ * back-end (disk/disk.h; disk/raw.c's promises on what a completed write
+ * or flush means hold here) that moves the data straight between the host
+ * file and the guest's buffers.
  *
  * What the guest is promised:
- * - a completed write is in the host's page cache: it survives the
- *   launcher being killed; a completed flush (VIRTIO_BLK_F_FLUSH) was
- *   fdatasync()ed: it survives the host crashing;
- * - with ",readonly" the file is opened read-only, VIRTIO_BLK_F_RO is
- *   offered and writes fail with VIRTIO_BLK_S_IOERR in the device, whatever
- *   the driver does;
+ * - with ",readonly" VIRTIO_BLK_F_RO is offered and writes fail with
+ *   VIRTIO_BLK_S_IOERR in the device, whatever the driver does (and the
+ *   back-end has the file read-only);
  * - every request completes: one outside the capacity, of a length that is
  *   not whole sectors (5.2.6.1), or whose I/O failed on the host (EIO,
  *   ENOSPC, a file truncated under us) with VIRTIO_BLK_S_IOERR (the host's
@@ -20,28 +18,23 @@
  *   status, which cannot be answered, is a device error.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
+#include "../disk/disk.h"
 #include "iov.h"
 #include "virtio.h"
 
 #define BLK_QUEUE		0
 #define BLK_QUEUE_SIZE		256
-#define BLK_SECTOR		512ULL
+#define BLK_SECTOR		DISK_SECTOR
 /* Buffers per request besides the header and the status byte. */
 #define BLK_SEG_MAX		(VIRTQ_MAX_SEGS - 2)
 
 struct virtio_blk {
-	int fd;
+	struct disk *disk;
 	bool readonly;
 	u64 sectors;
 	char id[VIRTIO_BLK_ID_BYTES];	/* GET_ID: the file's name */
@@ -49,42 +42,6 @@ struct virtio_blk {
 	struct virtq_elem elem;
 	struct iovec data[VIRTQ_MAX_SEGS];
 };
-
-/*
- * All of @iov at file offset @off. Returns 0, or the host's -errno, or
- * -ENODATA for a file that ends early (truncated under us).
- */
-static int blk_transfer(int fd, struct iovec *iov, unsigned int cnt, u64 off,
-			bool write)
-{
-	ssize_t n;
-
-	while (cnt) {
-		if (!iov->iov_len) {
-			iov++;
-			cnt--;
-			continue;
-		}
-		n = write ? pwritev(fd, iov, cnt, off) : preadv(fd, iov, cnt, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		off += n;
-		while (cnt && (size_t)n >= iov->iov_len) {
-			n -= iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt) {
-			iov->iov_base = (u8 *)iov->iov_base + n;
-			iov->iov_len -= n;
-		}
-	}
-	return 0;
-}
 
 /*
  * A read or write of whole sectors inside the disk (5.2.6). A host I/O
@@ -101,7 +58,10 @@ static u8 blk_rw(struct virtio_dev *dev, struct virtio_blk *blk, u64 sector,
 	if (len % BLK_SECTOR || sector > blk->sectors ||
 	    len / BLK_SECTOR > blk->sectors - sector)
 		return VIRTIO_BLK_S_IOERR;
-	err = blk_transfer(blk->fd, data, cnt, sector * BLK_SECTOR, write);
+	if (write)
+		err = disk__write(blk->disk, data, cnt, sector * BLK_SECTOR);
+	else
+		err = disk__read(blk->disk, data, cnt, sector * BLK_SECTOR);
 	if (err) {
 		virtio__log(dev,
 			    "%s of %zu bytes at sector %llu failed on the host: %s; the guest gets an I/O error",
@@ -122,6 +82,7 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 	unsigned int cnt;
 	u32 written = 1;
 	u8 status;
+	int err;
 
 	/* 5.2.6: a 16-byte header to read, a status byte to write, at least. */
 	if (elem->out_len < sizeof(hdr) || elem->in_len < 1) {
@@ -148,10 +109,11 @@ static u32 blk_request(struct virtio_dev *dev, struct virtio_blk *blk,
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		status = VIRTIO_BLK_S_OK;
-		if (fdatasync(blk->fd)) {
+		err = disk__flush(blk->disk);
+		if (err) {
 			virtio__log(dev,
 				    "flush failed on the host: %s; the guest gets an I/O error",
-				    strerror(errno));
+				    strerror(-err));
 			status = VIRTIO_BLK_S_IOERR;
 		}
 		break;
@@ -257,42 +219,17 @@ void virtio_blk__create(struct vm *vm, const struct disk_options *opt)
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
 	const char *base = strrchr(opt->path, '/');
 	struct virtio_dev *dev;
-	struct stat st;
-	off_t size;
 
 	if (!blk)
 		die(EXIT_VMERROR, "virtio-blk: out of memory");
+	blk->disk = disk__open(opt->path, opt->readonly);
 	blk->readonly = opt->readonly;
-	blk->fd = open(opt->path, (opt->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (blk->fd < 0)
-		die(EXIT_BADINPUT, "--disk '%s': %s", opt->path, strerror(errno));
-	if (fstat(blk->fd, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
-		die(EXIT_BADINPUT, "--disk '%s': not a regular file or block device",
-		    opt->path);
-	/*
-	 * Two launchers writing one image corrupt it: a writable disk takes
-	 * the file exclusively, a read-only one shares it with readers.
-	 */
-	if (flock(blk->fd, (opt->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB))
-		die(EXIT_BADINPUT, "--disk '%s': %s", opt->path,
-		    errno == EWOULDBLOCK ? "locked by another --disk or process" :
-		    strerror(errno));
-	size = lseek(blk->fd, 0, SEEK_END);
-	if (size < 0)
-		die(EXIT_BADINPUT, "--disk '%s': %s", opt->path, strerror(errno));
-	if (size % BLK_SECTOR)
-		die(EXIT_BADINPUT, "--disk '%s': %lld bytes, not a whole number of 512-byte sectors",
-		    opt->path, (long long)size);
-	blk->sectors = size / BLK_SECTOR;
+	blk->sectors = blk->disk->sectors;
 	base = base ? base + 1 : opt->path;
 	memcpy(blk->id, base, strnlen(base, sizeof(blk->id)));
 	blk_config_init(blk);
 	dev = virtio__add(vm, opt->readonly ? &blk_ro_ops : &blk_ops, blk);
 	virtio__worker_create(dev, blk_work);
-	sandbox__allow(SYS_preadv);
-	if (!opt->readonly)
-		sandbox__allow(SYS_pwritev);
-	sandbox__allow(SYS_fdatasync);
 	pr_debug("%s: %s, %llu sectors%s", virtio__name(dev), opt->path,
 		 (unsigned long long)blk->sectors, opt->readonly ? ", read-only" : "");
 }
