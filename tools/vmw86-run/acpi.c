@@ -28,12 +28,12 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <asm/bootparam.h>
 
 #include "vmw86-run.h"
 
 #define ACPI_BASE		0xe0000ULL
 #define ACPI_END		0x100000ULL
-#define BP_ACPI_RSDP_ADDR	0x070	/* boot_params (bootparam.h) */
 
 #define ACPI_OEM_ID		"VMW86 "	/* 6 bytes */
 #define ACPI_OEM_TABLE_ID	"VMW86RUN"	/* 8 bytes */
@@ -631,7 +631,7 @@ static u64 acpi_madt(struct acpi_builder *b, unsigned int cpus)
  *
  * Return: the GPA of the RSDP.
  */
-u64 acpi__setup(struct vm *vm, u8 *bp)
+u64 acpi__setup(struct vm *vm, struct boot_params *bp)
 {
 	struct acpi_builder b = { .ram = vm->ram, .next = ACPI_BASE };
 	u64 rsdp_gpa, rsdt_gpa, xsdt_gpa, dsdt, facs, fadt, madt;
@@ -667,7 +667,7 @@ u64 acpi__setup(struct vm *vm, u8 *bp)
 	rsdp[8] = acpi_checksum(rsdp, 20);
 	rsdp[32] = acpi_checksum(rsdp, 36);
 
-	put64(bp + BP_ACPI_RSDP_ADDR, rsdp_gpa);
+	bp->acpi_rsdp_addr = rsdp_gpa;
 	pr_debug("ACPI: RSDP at 0x%llx, tables up to 0x%llx", (unsigned long long)rsdp_gpa,
 		 (unsigned long long)b.next);
 	return rsdp_gpa;

@@ -21,12 +21,14 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <asm/bootparam.h>
 
 #include "vmw86-run.h"
 
@@ -40,45 +42,29 @@
 #define EBDA_START		0x9fc00ULL
 #define HIGH_MEMORY		0x100000ULL
 
-/* Offsets in boot_params and in the image (the setup header is at 0x1f1). */
-#define BP_EXT_RAMDISK_IMAGE	0x0c0
-#define BP_EXT_RAMDISK_SIZE	0x0c4
-#define BP_EXT_CMD_LINE_PTR	0x0c8
-#define BP_E820_ENTRIES		0x1e8
-#define BP_HDR			0x1f1
-#define HDR_SETUP_SECTS		0x1f1
-#define HDR_BOOT_FLAG		0x1fe
-#define HDR_JUMP		0x200
-#define HDR_HEADER		0x202
-#define HDR_VERSION		0x206
-#define HDR_TYPE_OF_LOADER	0x210
-#define HDR_LOADFLAGS		0x211
-#define HDR_RAMDISK_IMAGE	0x218
-#define HDR_RAMDISK_SIZE	0x21c
-#define HDR_HEAP_END_PTR	0x224
-#define HDR_CMD_LINE_PTR	0x228
-#define HDR_INITRD_ADDR_MAX	0x22c
-#define HDR_KERNEL_ALIGNMENT	0x230
-#define HDR_RELOCATABLE		0x234
-#define HDR_XLOADFLAGS		0x236
-#define HDR_CMDLINE_SIZE	0x238
-#define HDR_PREF_ADDRESS	0x258
-#define HDR_INIT_SIZE		0x260
-#define BP_E820_TABLE		0x2d0
-#define BP_E820_MAX		128
+/*
+ * The zero page as the kernel defines it (<asm/bootparam.h>); a bzImage
+ * starts with the same layout, its setup header at the same offset
+ * (boot.rst, "The Real-Mode Kernel Header"). What this file relies on:
+ */
+#define SETUP_HDR_OFFSET	offsetof(struct boot_params, hdr)
+_Static_assert(sizeof(struct boot_params) == 4096, "the zero page is a page");
+_Static_assert(SETUP_HDR_OFFSET == 0x1f1, "boot.rst: the setup header at 0x1f1");
+_Static_assert(offsetof(struct boot_params, e820_table) == 0x2d0,
+	       "boot.rst: the e820 map at 0x2d0");
+_Static_assert(SETUP_HDR_OFFSET + offsetof(struct setup_header, jump) == 0x200 &&
+	       SETUP_HDR_OFFSET + offsetof(struct setup_header, header) == 0x202 &&
+	       SETUP_HDR_OFFSET + offsetof(struct setup_header, init_size) == 0x260,
+	       "boot.rst: the setup header's fields");
 
-#define LOADFLAG_LOADED_HIGH	0x01
-#define LOADFLAG_CAN_USE_HEAP	0x80
-#define XLF_KERNEL_64		0x01
+#define SETUP_HDR_MAGIC		0x53726448	/* "HdrS" */
+#define SETUP_BOOT_FLAG		0xaa55
+#define LOADER_UNDEFINED	0xff		/* type_of_loader */
+#define SETUP_HEAP_END		0xfe00		/* heap_end_ptr, from the setup base */
+
+/* Address Range Types of the e820 map (ACPI 6.3, 15.1, table 15-374). */
 #define E820_RAM		1
 #define E820_RESERVED		2
-
-static u16 get16(const u8 *p, size_t off) { return p[off] | p[off + 1] << 8; }
-static u32 get32(const u8 *p, size_t off) { return get16(p, off) | (u32)get16(p, off + 2) << 16; }
-static u64 get64(const u8 *p, size_t off) { return get32(p, off) | (u64)get32(p, off + 4) << 32; }
-static void put16(u8 *p, size_t off, u16 v) { p[off] = v; p[off + 1] = v >> 8; }
-static void put32(u8 *p, size_t off, u32 v) { put16(p, off, v); put16(p, off + 2, v >> 16); }
-static void put64(u8 *p, size_t off, u64 v) { put32(p, off, v); put32(p, off + 4, v >> 32); }
 
 static int read_file(const char *what, const char *path, u8 **buf, size_t *size)
 {
@@ -244,12 +230,24 @@ static int place_initrd(struct boot_image *img, const struct options *opt,
 }
 
 /*
+ * Where the image's setup header ends, from the start of the image: the
+ * 2-byte short jump at 0x200 skips it, so its second byte is the header's
+ * length after 0x202 (boot.rst, "jump" in "Details of Header Fields").
+ */
+static size_t setup_header_end(const struct setup_header *hdr)
+{
+	return SETUP_HDR_OFFSET + offsetof(struct setup_header, header) +
+	       (hdr->jump >> 8);
+}
+
+/*
  * Checks the kernel (a bzImage or a vmlinux), the command line and the
  * initrd against guest RAM.
  */
 int boot__load_files(struct boot_image *img, const struct options *opt)
 {
 	u64 low_end = opt->mem_size < LOW_RAM_END ? opt->mem_size : LOW_RAM_END;
+	const struct setup_header *hdr;
 	u64 init_size, pref, align, kend;
 	size_t setup_sects, hdr_end, len;
 	const u8 *k;
@@ -264,21 +262,22 @@ int boot__load_files(struct boot_image *img, const struct options *opt)
 		return place_initrd(img, opt, low_end, kend,
 				    ELF_INITRD_ADDR_MAX);
 	}
-	if (img->kernel_size < 0x1000 || get32(k, HDR_HEADER) != 0x53726448 ||
-	    get16(k, HDR_BOOT_FLAG) != 0xaa55) {
+	hdr = (const struct setup_header *)(k + SETUP_HDR_OFFSET);
+	if (img->kernel_size < sizeof(struct boot_params) ||
+	    hdr->header != SETUP_HDR_MAGIC || hdr->boot_flag != SETUP_BOOT_FLAG) {
 		pr_info("kernel '%s': not a bzImage (no \"HdrS\" boot header at 0x202) nor an ELF vmlinux",
 			opt->kernel);
 		return -1;
 	}
-	img->version = get16(k, HDR_VERSION);
-	if (img->version < 0x020c || !(get16(k, HDR_XLOADFLAGS) & XLF_KERNEL_64)) {
+	img->version = hdr->version;
+	if (img->version < 0x020c || !(hdr->xloadflags & XLF_KERNEL_64)) {
 		pr_info("kernel '%s': boot protocol %u.%02u has no 64-bit entry (need 2.12 with XLF_KERNEL_64)",
 			opt->kernel, img->version >> 8, img->version & 0xff);
 		return -1;
 	}
-	setup_sects = k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4;
+	setup_sects = hdr->setup_sects ? hdr->setup_sects : 4;
 	img->setup_size = (setup_sects + 1) * 512;
-	hdr_end = HDR_JUMP + 2 + k[HDR_JUMP + 1];
+	hdr_end = setup_header_end(hdr);
 	if (img->setup_size >= img->kernel_size || hdr_end > img->setup_size) {
 		pr_info("kernel '%s': setup size %zu does not fit in the %zu-byte file",
 			opt->kernel, img->setup_size, img->kernel_size);
@@ -286,11 +285,11 @@ int boot__load_files(struct boot_image *img, const struct options *opt)
 	}
 
 	/* Protected-mode kernel: its preferred address, else 1 MiB aligned up. */
-	init_size = get32(k, HDR_INIT_SIZE);
-	pref = get64(k, HDR_PREF_ADDRESS);
-	align = get32(k, HDR_KERNEL_ALIGNMENT);
+	init_size = hdr->init_size;
+	pref = hdr->pref_address;
+	align = hdr->kernel_alignment;
 	img->load_addr = pref ? pref : HIGH_MEMORY;
-	if (!k[HDR_RELOCATABLE] && pref != 0 && pref != HIGH_MEMORY)
+	if (!hdr->relocatable_kernel && pref != 0 && pref != HIGH_MEMORY)
 		img->load_addr = pref;
 	if (align && img->load_addr % align)
 		img->load_addr = (img->load_addr + align - 1) / align * align;
@@ -307,24 +306,22 @@ int boot__load_files(struct boot_image *img, const struct options *opt)
 		return -1;
 	}
 
-	img->cmdline_size = get32(k, HDR_CMDLINE_SIZE);
+	img->cmdline_size = hdr->cmdline_size;
 	if (check_cmdline(img, opt))
 		return -1;
-	return place_initrd(img, opt, low_end, kend,
-			    get32(k, HDR_INITRD_ADDR_MAX));
+	return place_initrd(img, opt, low_end, kend, hdr->initrd_addr_max);
 }
 
-static void e820_add(u8 *bp, u64 addr, u64 size, u32 type)
+static void e820_add(struct boot_params *bp, u64 addr, u64 size, u32 type)
 {
-	u8 n = bp[BP_E820_ENTRIES];
-	size_t off = BP_E820_TABLE + n * 20;
+	u8 n = bp->e820_entries;
 
-	if (n >= BP_E820_MAX)
+	if (n >= E820_MAX_ENTRIES_ZEROPAGE)
 		return;
-	put64(bp, off, addr);
-	put64(bp, off + 8, size);
-	put32(bp, off + 16, type);
-	bp[BP_E820_ENTRIES] = n + 1;
+	bp->e820_table[n] = (struct boot_e820_entry){
+		.addr = addr, .size = size, .type = type,
+	};
+	bp->e820_entries = n + 1;
 }
 
 static void setup_page_tables(struct vm *vm)
@@ -415,48 +412,55 @@ static void load_elf_segments(struct vm *vm, const struct boot_image *img)
  * The setup header a bzImage would carry, for a vmlinux that has none:
  * the fields the kernel reads after the 64-bit entry (boot.rst).
  */
-static void elf_setup_header(u8 *bp, const struct boot_image *img)
+static void elf_setup_header(struct setup_header *hdr,
+			     const struct boot_image *img)
 {
-	put16(bp, HDR_BOOT_FLAG, 0xaa55);
-	put32(bp, HDR_HEADER, 0x53726448);	/* "HdrS" */
-	put16(bp, HDR_VERSION, img->version);
-	put32(bp, HDR_INITRD_ADDR_MAX, ELF_INITRD_ADDR_MAX);
-	put32(bp, HDR_KERNEL_ALIGNMENT, 2 * MiB);
-	put32(bp, HDR_CMDLINE_SIZE, img->cmdline_size);
-	put16(bp, HDR_XLOADFLAGS, XLF_KERNEL_64);
+	hdr->boot_flag = SETUP_BOOT_FLAG;
+	hdr->header = SETUP_HDR_MAGIC;
+	hdr->version = img->version;
+	hdr->initrd_addr_max = ELF_INITRD_ADDR_MAX;
+	hdr->kernel_alignment = 2 * MiB;
+	hdr->cmdline_size = img->cmdline_size;
+	hdr->xloadflags = XLF_KERNEL_64;
 }
 
 void boot__setup(struct vm *vm, struct boot_image *img)
 {
-	u8 *bp = vm->ram + BOOT_PARAMS_ADDR;
-	const u8 *k = img->kernel;
-	size_t hdr_end = img->elf ? 0 : HDR_JUMP + 2 + k[HDR_JUMP + 1];
+	struct boot_params *bp = (struct boot_params *)(vm->ram + BOOT_PARAMS_ADDR);
+	const struct setup_header *hdr;
 	u64 low_end = vm->ram_size < LOW_RAM_END ? vm->ram_size : LOW_RAM_END;
 
-	memset(bp, 0, 4096);
+	memset(bp, 0, sizeof(*bp));
 	if (img->elf) {
 		load_elf_segments(vm, img);
-		elf_setup_header(bp, img);
+		elf_setup_header(&bp->hdr, img);
 	} else {
-		memcpy(vm->ram + img->load_addr, k + img->setup_size,
+		hdr = (const struct setup_header *)(img->kernel + SETUP_HDR_OFFSET);
+		memcpy(vm->ram + img->load_addr, img->kernel + img->setup_size,
 		       img->kernel_size - img->setup_size);
-		memcpy(bp + BP_HDR, k + BP_HDR, hdr_end - BP_HDR);
+		/*
+		 * The image's header as it is, to its end: a newer kernel's
+		 * may be longer than the struct known here, and what follows
+		 * the struct in boot_params is padding up to 0x290.
+		 */
+		memcpy((u8 *)bp + SETUP_HDR_OFFSET, hdr,
+		       setup_header_end(hdr) - SETUP_HDR_OFFSET);
 		img->entry = img->load_addr + 0x200;
 	}
-	bp[HDR_TYPE_OF_LOADER] = 0xff;		/* undefined boot loader */
-	bp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
-	put16(bp, HDR_HEAP_END_PTR, 0xfe00);
+	bp->hdr.type_of_loader = LOADER_UNDEFINED;
+	bp->hdr.loadflags |= LOADED_HIGH | CAN_USE_HEAP;
+	bp->hdr.heap_end_ptr = SETUP_HEAP_END;
 
 	strcpy((char *)vm->ram + BOOT_CMDLINE_ADDR, img->cmdline);
-	put32(bp, HDR_CMD_LINE_PTR, (u32)BOOT_CMDLINE_ADDR);
-	put32(bp, BP_EXT_CMD_LINE_PTR, 0);
+	bp->hdr.cmd_line_ptr = BOOT_CMDLINE_ADDR;
+	bp->ext_cmd_line_ptr = 0;
 
 	if (img->initrd) {
 		memcpy(vm->ram + img->initrd_addr, img->initrd, img->initrd_size);
-		put32(bp, HDR_RAMDISK_IMAGE, (u32)img->initrd_addr);
-		put32(bp, HDR_RAMDISK_SIZE, (u32)img->initrd_size);
-		put32(bp, BP_EXT_RAMDISK_IMAGE, img->initrd_addr >> 32);
-		put32(bp, BP_EXT_RAMDISK_SIZE, (u64)img->initrd_size >> 32);
+		bp->hdr.ramdisk_image = (u32)img->initrd_addr;
+		bp->hdr.ramdisk_size = (u32)img->initrd_size;
+		bp->ext_ramdisk_image = img->initrd_addr >> 32;
+		bp->ext_ramdisk_size = (u64)img->initrd_size >> 32;
 	}
 
 	e820_add(bp, 0, EBDA_START, E820_RAM);

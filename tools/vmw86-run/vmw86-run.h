@@ -147,8 +147,9 @@ void sandbox__enter(bool selftest);
 /* One more system call the run loop makes (a device's), before the above. */
 void sandbox__allow(int syscall_nr);
 
-/* acpi.c: the platform description */
-u64 acpi__setup(struct vm *vm, u8 *boot_params);
+/* acpi.c: the platform description; sets boot_params.acpi_rsdp_addr */
+struct boot_params;
+u64 acpi__setup(struct vm *vm, struct boot_params *bp);
 /*
  * A device in the DSDT, under \_SB: _HID @hid, a register window of @size
  * bytes at @base (Memory32Fixed) and an edge-triggered, active-high
