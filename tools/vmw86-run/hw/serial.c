@@ -19,24 +19,26 @@
 #include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/serial_reg.h>
 
 #include "../vmw86-run.h"
 
 #define UART_BASE	0x3f8
 #define UART_IRQ	4
+#define UART_PORTS	8
 
-#define IER_RDI		0x01
-#define IER_THRI	0x02
-#define IIR_NO_INT	0x01
-#define IIR_THRI	0x02
-#define IIR_RDI		0x04
-#define IIR_FIFO	0xc0
-#define LCR_DLAB	0x80
-#define MCR_OUT2	0x08
-#define MCR_LOOP	0x10
-#define LSR_DR		0x01
-#define LSR_THRE	0x20
-#define LSR_TEMT	0x40
+/*
+ * IIR bits 7:6, both set with the FIFOs enabled (16550A data sheet, table
+ * 4): Linux's 8250 probe reads them (IIR >> 6) to tell a 16550A from a
+ * 16550; serial_reg.h has no name for them.
+ */
+#define UART_IIR_FIFOS_ENABLED	0xc0
+/* The register bits a 16550A has: what writes keep. */
+#define UART_IER_MASK	(UART_IER_RDI | UART_IER_THRI | UART_IER_RLSI | UART_IER_MSI)
+#define UART_FCR_MASK	(UART_FCR_ENABLE_FIFO | UART_FCR_DMA_SELECT | \
+			 UART_FCR_TRIGGER_MASK)
+#define UART_MCR_MASK	(UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT1 | \
+			 UART_MCR_OUT2 | UART_MCR_LOOP)
 
 #define RX_SIZE		4096	/* bytes buffered for the guest */
 #define ESCAPE_KEY	0x01	/* Ctrl-A */
@@ -56,21 +58,21 @@ static struct uart com1 = { .dll = 12 };	/* 9600 baud */
 
 static u8 uart_iir(const struct uart *u)
 {
-	u8 fifo = (u->fcr & 1) ? IIR_FIFO : 0;
+	u8 fifo = (u->fcr & UART_FCR_ENABLE_FIFO) ? UART_IIR_FIFOS_ENABLED : 0;
 
 	/* Received data outranks THR empty (16550A data sheet, table 4). */
-	if (u->rx_count && (u->ier & IER_RDI))
-		return IIR_RDI | fifo;
-	if (u->thri_pending && (u->ier & IER_THRI))
-		return IIR_THRI | fifo;
-	return IIR_NO_INT | fifo;
+	if (u->rx_count && (u->ier & UART_IER_RDI))
+		return UART_IIR_RDI | fifo;
+	if (u->thri_pending && (u->ier & UART_IER_THRI))
+		return UART_IIR_THRI | fifo;
+	return UART_IIR_NO_INT | fifo;
 }
 
 /* A PC routes the UART's interrupt only while MCR.OUT2 is set. */
 static void uart_update_irq(struct uart *u)
 {
-	bool line = !(uart_iir(u) & IIR_NO_INT) && (u->mcr & MCR_OUT2) &&
-		    !(u->mcr & MCR_LOOP);
+	bool line = !(uart_iir(u) & UART_IIR_NO_INT) && (u->mcr & UART_MCR_OUT2) &&
+		    !(u->mcr & UART_MCR_LOOP);
 
 	if (line && !u->irq_line)
 		irq__raise(UART_IRQ);
@@ -81,12 +83,26 @@ static void uart_tx(struct uart *u, u8 c)
 {
 	ssize_t n;
 
-	if (!(u->mcr & MCR_LOOP)) {
+	if (!(u->mcr & UART_MCR_LOOP)) {
 		do {
 			n = write(STDOUT_FILENO, &c, 1);
 		} while (n < 0 && errno == EINTR);
 	}
 	u->thri_pending = true;
+}
+
+/*
+ * The modem status lines: in loopback the outputs come back (DTR as DSR,
+ * RTS as CTS, OUT1 as RI, OUT2 as DCD), otherwise a terminal is there.
+ */
+static u8 uart_msr(const struct uart *u)
+{
+	if (!(u->mcr & UART_MCR_LOOP))
+		return UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+	return (u->mcr & UART_MCR_DTR ? UART_MSR_DSR : 0) |
+	       (u->mcr & UART_MCR_RTS ? UART_MSR_CTS : 0) |
+	       (u->mcr & UART_MCR_OUT1 ? UART_MSR_RI : 0) |
+	       (u->mcr & UART_MCR_OUT2 ? UART_MSR_DCD : 0);
 }
 
 static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
@@ -100,34 +116,34 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 	(void)size;
 	if (is_write) {
 		switch (reg) {
-		case 0:
-			if (u->lcr & LCR_DLAB)
+		case UART_TX:		/* and UART_DLL */
+			if (u->lcr & UART_LCR_DLAB)
 				u->dll = v;
 			else
 				uart_tx(u, v);
 			break;
-		case 1:
-			if (u->lcr & LCR_DLAB) {
+		case UART_IER:		/* and UART_DLM */
+			if (u->lcr & UART_LCR_DLAB) {
 				u->dlm = v;
 				break;
 			}
 			/* Enabling THRI with an empty THR raises it at once. */
-			if ((v & IER_THRI) && !(u->ier & IER_THRI))
+			if ((v & UART_IER_THRI) && !(u->ier & UART_IER_THRI))
 				u->thri_pending = true;
-			u->ier = v & 0x0f;
+			u->ier = v & UART_IER_MASK;
 			break;
-		case 2:
-			u->fcr = v & 0xc9;
-			if (v & 0x02)	/* clear the receive FIFO */
+		case UART_FCR:
+			u->fcr = v & UART_FCR_MASK;
+			if (v & UART_FCR_CLEAR_RCVR)
 				u->rx_count = 0;
 			break;
-		case 3:
+		case UART_LCR:
 			u->lcr = v;
 			break;
-		case 4:
-			u->mcr = v & 0x1f;
+		case UART_MCR:
+			u->mcr = v & UART_MCR_MASK;
 			break;
-		case 7:
+		case UART_SCR:
 			u->scr = v;
 			break;
 		default:
@@ -137,8 +153,8 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 		return;
 	}
 	switch (reg) {
-	case 0:
-		if (u->lcr & LCR_DLAB) {
+	case UART_RX:		/* and UART_DLL */
+		if (u->lcr & UART_LCR_DLAB) {
 			v = u->dll;
 		} else if (u->rx_count) {
 			v = u->rx[u->rx_head];
@@ -150,31 +166,28 @@ static void uart_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 			v = 0;
 		}
 		break;
-	case 1:
-		v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+	case UART_IER:		/* and UART_DLM */
+		v = (u->lcr & UART_LCR_DLAB) ? u->dlm : u->ier;
 		break;
-	case 2:
+	case UART_IIR:
 		v = uart_iir(u);
-		if ((v & 0x0f) == IIR_THRI)
-			u->thri_pending = false;	/* reading IIR clears it */
+		/* Reading IIR clears THR empty, when that is what it said. */
+		if ((v & (UART_IIR_ID | UART_IIR_NO_INT)) == UART_IIR_THRI)
+			u->thri_pending = false;
 		break;
-	case 3:
+	case UART_LCR:
 		v = u->lcr;
 		break;
-	case 4:
+	case UART_MCR:
 		v = u->mcr;
 		break;
-	case 5:
-		v = LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+	case UART_LSR:
+		v = UART_LSR_THRE | UART_LSR_TEMT | (u->rx_count ? UART_LSR_DR : 0);
 		break;
-	case 6:
-		if (u->mcr & MCR_LOOP)	/* DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD */
-			v = (u->mcr & 1) << 5 | (u->mcr & 2) << 3 |
-			    (u->mcr & 4) << 4 | (u->mcr & 8) << 4;
-		else
-			v = 0xb0;	/* DCD, DSR, CTS: a terminal is there */
+	case UART_MSR:
+		v = uart_msr(u);
 		break;
-	default:
+	default:		/* UART_SCR */
 		v = u->scr;
 		break;
 	}
@@ -294,5 +307,5 @@ int serial__poll(void)
 void serial__init(void)
 {
 	serial_raw_terminal();
-	ioport__register(UART_BASE, 8, uart_io, &com1, "com1");
+	ioport__register(UART_BASE, UART_PORTS, uart_io, &com1, "com1");
 }
