@@ -12,14 +12,57 @@
 
 #include "../vmw86-run.h"
 
-#define STR_OBF		0x01
-#define STR_SYS		0x04
-#define STR_CMD		0x08
-#define STR_UNLOCKED	0x10
-#define STR_AUX		0x20
+#define I8042_DATA_PORT		0x60
+#define I8042_COMMAND_PORT	0x64	/* reads: the status register */
+#define I8042_KBD_IRQ		1
+#define I8042_AUX_IRQ		12
+
+/* Status register */
+#define STR_OBF		0x01	/* output buffer full */
+#define STR_SYS		0x04	/* system flag: the self test passed */
+#define STR_CMD		0x08	/* the last write was to the command port */
+#define STR_UNLOCKED	0x10	/* keyboard not inhibited */
+#define STR_AUX		0x20	/* the output buffer is from the aux port */
 #define STR_TIMEOUT	0x40
-#define CTR_KBDINT	0x01
-#define CTR_AUXINT	0x02
+
+/* Controller command byte ("CTR") */
+#define CTR_KBDINT	0x01	/* IRQ 1 on keyboard output */
+#define CTR_AUXINT	0x02	/* IRQ 12 on aux output */
+#define CTR_SYSFLAG	0x04
+#define CTR_KBDDIS	0x10
+#define CTR_AUXDIS	0x20
+#define CTR_XLATE	0x40	/* scan code set 2 translated to set 1 */
+
+/* Output port: bit 0 is the CPU's reset line, active low. */
+#define OUTPORT_RESET	0x01
+
+/*
+ * Controller commands (written to port 0x64), as the IBM PC AT and PS/2
+ * technical references number them; those marked "data" take a byte on
+ * port 0x60 next.
+ */
+#define CMD_READ_CTR		0x20
+#define CMD_WRITE_CTR		0x60	/* data */
+#define CMD_AUX_DISABLE		0xa7
+#define CMD_AUX_ENABLE		0xa8
+#define CMD_AUX_TEST		0xa9
+#define CMD_SELF_TEST		0xaa
+#define CMD_KBD_TEST		0xab
+#define CMD_KBD_DISABLE		0xad
+#define CMD_KBD_ENABLE		0xae
+#define CMD_READ_OUTPORT	0xd0
+#define CMD_WRITE_OUTPORT	0xd1	/* data */
+#define CMD_WRITE_KBD_OBUF	0xd2	/* data: as if the keyboard sent it */
+#define CMD_WRITE_AUX_OBUF	0xd3	/* data: as if the aux device sent it */
+#define CMD_WRITE_AUX		0xd4	/* data: to the aux device */
+#define CMD_PULSE_MASK		0xf0	/* 0xf0-0xff: pulse output port bits */
+#define CMD_PULSE_LINES		0x0f	/* 0 in bits 3:0 pulses that line */
+
+/* What the controller answers */
+#define REPLY_SELF_TEST_OK	0x55
+#define REPLY_PORT_TEST_OK	0x00
+#define REPLY_CLOCK_STUCK_LOW	0x01	/* aux test: no device, no clock */
+#define REPLY_NO_DEVICE		0xfe	/* a device that does not answer */
 
 struct i8042 {
 	u8 ctr;			/* command byte */
@@ -30,7 +73,9 @@ struct i8042 {
 };
 
 static struct i8042 kbc = {
-	.ctr = 0x45, .status = STR_SYS | STR_UNLOCKED, .outport = 0x01,
+	/* As a BIOS leaves it: keyboard interrupt and translation on. */
+	.ctr = CTR_KBDINT | CTR_SYSFLAG | CTR_XLATE,
+	.status = STR_SYS | STR_UNLOCKED, .outport = OUTPORT_RESET,
 };
 
 static void i8042_queue(struct i8042 *k, u8 v, u8 flags)
@@ -38,7 +83,7 @@ static void i8042_queue(struct i8042 *k, u8 v, u8 flags)
 	k->out = v;
 	k->status = (k->status & ~(STR_AUX | STR_TIMEOUT)) | STR_OBF | flags;
 	if ((flags & STR_AUX) ? (k->ctr & CTR_AUXINT) : (k->ctr & CTR_KBDINT))
-		irq__raise(flags & STR_AUX ? 12 : 1);
+		irq__raise(flags & STR_AUX ? I8042_AUX_IRQ : I8042_KBD_IRQ);
 }
 
 static void i8042_reset(struct vm *vm)
@@ -52,43 +97,45 @@ static void i8042_command(struct vm *vm, struct i8042 *k, u8 cmd)
 {
 	k->status |= STR_CMD;
 	switch (cmd) {
-	case 0x20: /* read command byte */
+	case CMD_READ_CTR:
 		i8042_queue(k, k->ctr, 0);
 		break;
-	case 0x60:					/* write command byte */
-	case 0xd1:					/* write output port */
-	case 0xd2:					/* write keyboard buffer */
-	case 0xd3:					/* write aux buffer */
-	case 0xd4:					/* write to aux device */
+	case CMD_WRITE_CTR:
+	case CMD_WRITE_OUTPORT:
+	case CMD_WRITE_KBD_OBUF:
+	case CMD_WRITE_AUX_OBUF:
+	case CMD_WRITE_AUX:
 		k->pending_cmd = cmd;
 		break;
-	case 0xa7: /* disable aux */
-		k->ctr |= 0x20;
+	case CMD_AUX_DISABLE:
+		k->ctr |= CTR_AUXDIS;
 		break;
-	case 0xa8: /* enable aux */
-		k->ctr &= ~0x20;
+	case CMD_AUX_ENABLE:
+		k->ctr &= ~CTR_AUXDIS;
 		break;
-	case 0xa9: /* aux test: no port */
-		i8042_queue(k, 0x01, 0);
+	case CMD_AUX_TEST:		/* there is no aux port */
+		i8042_queue(k, REPLY_CLOCK_STUCK_LOW, 0);
 		break;
-	case 0xaa: /* self test: passed */
-		i8042_queue(k, 0x55, 0);
+	case CMD_SELF_TEST:
+		i8042_queue(k, REPLY_SELF_TEST_OK, 0);
 		break;
-	case 0xab: /* kbd test: passed */
-		i8042_queue(k, 0x00, 0);
+	case CMD_KBD_TEST:
+		i8042_queue(k, REPLY_PORT_TEST_OK, 0);
 		break;
-	case 0xad: /* disable keyboard */
-		k->ctr |= 0x10;
+	case CMD_KBD_DISABLE:
+		k->ctr |= CTR_KBDDIS;
 		break;
-	case 0xae: /* enable keyboard */
-		k->ctr &= ~0x10;
+	case CMD_KBD_ENABLE:
+		k->ctr &= ~CTR_KBDDIS;
 		break;
-	case 0xd0:
+	case CMD_READ_OUTPORT:
 		i8042_queue(k, k->outport, 0);
 		break;
 	default:
-		if ((cmd & 0xf0) == 0xf0 && !(cmd & 1))
-			i8042_reset(vm);		/* pulse output bit 0 */
+		/* Pulsing the reset line (bit 0 clear: pulse it) resets. */
+		if ((cmd & CMD_PULSE_MASK) == CMD_PULSE_MASK &&
+		    !(cmd & OUTPORT_RESET))
+			i8042_reset(vm);
 		break;
 	}
 }
@@ -100,27 +147,27 @@ static void i8042_data(struct vm *vm, struct i8042 *k, u8 v)
 	k->status &= ~STR_CMD;
 	k->pending_cmd = 0;
 	switch (cmd) {
-	case 0x60:
+	case CMD_WRITE_CTR:
 		k->ctr = v;
 		break;
-	case 0xd1:
+	case CMD_WRITE_OUTPORT:
 		k->outport = v;
-		if (!(v & 1))
+		if (!(v & OUTPORT_RESET))
 			i8042_reset(vm);
 		break;
-	case 0xd2:
+	case CMD_WRITE_KBD_OBUF:
 		i8042_queue(k, v, 0);
 		break;
-	case 0xd3:
+	case CMD_WRITE_AUX_OBUF:
 		/* No aux port: its loopback does not echo. */
 		i8042_queue(k, 0x00, 0);
 		break;
-	case 0xd4:
-		i8042_queue(k, 0xfe, STR_AUX | STR_TIMEOUT);
+	case CMD_WRITE_AUX:
+		i8042_queue(k, REPLY_NO_DEVICE, STR_AUX | STR_TIMEOUT);
 		break;
 	default:
 		/* To the keyboard, which is not there. */
-		i8042_queue(k, 0xfe, STR_TIMEOUT);
+		i8042_queue(k, REPLY_NO_DEVICE, STR_TIMEOUT);
 		break;
 	}
 }
@@ -131,7 +178,7 @@ static void i8042_io(struct vm *vm, u16 port, u8 *data, int size,
 	struct i8042 *k = opaque;
 
 	(void)size;
-	if (port == 0x64) {
+	if (port == I8042_COMMAND_PORT) {
 		if (is_write)
 			i8042_command(vm, k, data[0]);
 		else
@@ -148,6 +195,6 @@ static void i8042_io(struct vm *vm, u16 port, u8 *data, int size,
 
 void i8042__init(void)
 {
-	ioport__register(0x60, 1, i8042_io, &kbc, "i8042-data");
-	ioport__register(0x64, 1, i8042_io, &kbc, "i8042-cmd");
+	ioport__register(I8042_DATA_PORT, 1, i8042_io, &kbc, "i8042-data");
+	ioport__register(I8042_COMMAND_PORT, 1, i8042_io, &kbc, "i8042-cmd");
 }
