@@ -26,6 +26,7 @@
  * describe the CPUs and the IOAPIC but not those, and an ACPI system with an
  * MADT is what the kernel's own code paths are tested on today.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <asm/bootparam.h>
@@ -66,16 +67,198 @@
 #define GAS_SYSTEM_IO		1
 #define GAS_ACCESS_BYTE		1
 
-static void put16(u8 *p, u16 v) { p[0] = v; p[1] = v >> 8; }
-static void put32(u8 *p, u32 v) { put16(p, v); put16(p + 2, v >> 16); }
-static void put64(u8 *p, u64 v) { put32(p, v); put32(p + 4, v >> 32); }
+#define ACPI_PACKED		__attribute__((packed))
 
-static u8 acpi_checksum(const u8 *p, size_t len)
+/* Generic Address Structure (5.2.3.2). */
+struct acpi_gas {
+	u8 space_id;
+	u8 bit_width;
+	u8 bit_offset;
+	u8 access_size;
+	u64 address;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_gas) == 12, "ACPI 6.3, table 5-25");
+
+/* Root System Description Pointer, revision 2 (5.2.5.3). */
+struct acpi_rsdp {
+	char signature[8];		/* "RSD PTR " */
+	u8 checksum;			/* of the first 20 bytes (ACPI 1.0's) */
+	char oem_id[6];
+	u8 revision;
+	u32 rsdt_address;
+	u32 length;
+	u64 xsdt_address;
+	u8 extended_checksum;		/* of all of it */
+	u8 reserved[3];
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_rsdp) == 36, "ACPI 6.3, table 5-27");
+_Static_assert(offsetof(struct acpi_rsdp, length) == 20,
+	       "the ACPI 1.0 part the first checksum covers");
+
+/* System Description Table Header (5.2.6). */
+struct acpi_table_header {
+	char signature[4];
+	u32 length;			/* of the table, header included */
+	u8 revision;
+	u8 checksum;			/* the table sums to 0 */
+	char oem_id[6];
+	char oem_table_id[8];
+	u32 oem_revision;
+	char creator_id[4];
+	u32 creator_revision;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_table_header) == 36, "ACPI 6.3, table 5-29");
+
+/* RSDT (5.2.7) and XSDT (5.2.8): the FADT and the MADT. */
+#define ACPI_SDT_ENTRIES	2
+struct acpi_rsdt {
+	struct acpi_table_header hdr;
+	u32 entry[ACPI_SDT_ENTRIES];
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_rsdt) == 36 + 2 * 4, "ACPI 6.3, table 5-30");
+
+struct acpi_xsdt {
+	struct acpi_table_header hdr;
+	u64 entry[ACPI_SDT_ENTRIES];	/* at offset 36: not 8-byte aligned */
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_xsdt) == 36 + 2 * 8, "ACPI 6.3, table 5-31");
+
+/* Fixed ACPI Description Table, revision 6, minor 3 (5.2.9). */
+struct acpi_fadt {
+	struct acpi_table_header hdr;
+	u32 firmware_ctrl;
+	u32 dsdt;
+	u8 reserved0;			/* ACPI 1.0's INT_MODEL */
+	u8 preferred_pm_profile;
+	u16 sci_int;
+	u32 smi_cmd;
+	u8 acpi_enable;
+	u8 acpi_disable;
+	u8 s4bios_req;
+	u8 pstate_cnt;
+	u32 pm1a_evt_blk;
+	u32 pm1b_evt_blk;
+	u32 pm1a_cnt_blk;
+	u32 pm1b_cnt_blk;
+	u32 pm2_cnt_blk;
+	u32 pm_tmr_blk;
+	u32 gpe0_blk;
+	u32 gpe1_blk;
+	u8 pm1_evt_len;
+	u8 pm1_cnt_len;
+	u8 pm2_cnt_len;
+	u8 pm_tmr_len;
+	u8 gpe0_blk_len;
+	u8 gpe1_blk_len;
+	u8 gpe1_base;
+	u8 cst_cnt;
+	u16 p_lvl2_lat;
+	u16 p_lvl3_lat;
+	u16 flush_size;
+	u16 flush_stride;
+	u8 duty_offset;
+	u8 duty_width;
+	u8 day_alrm;
+	u8 mon_alrm;
+	u8 century;
+	u16 iapc_boot_arch;
+	u8 reserved1;
+	u32 flags;
+	struct acpi_gas reset_reg;
+	u8 reset_value;
+	u16 arm_boot_arch;
+	u8 fadt_minor_version;
+	u64 x_firmware_ctrl;
+	u64 x_dsdt;
+	struct acpi_gas x_pm1a_evt_blk;
+	struct acpi_gas x_pm1b_evt_blk;
+	struct acpi_gas x_pm1a_cnt_blk;
+	struct acpi_gas x_pm1b_cnt_blk;
+	struct acpi_gas x_pm2_cnt_blk;
+	struct acpi_gas x_pm_tmr_blk;
+	struct acpi_gas x_gpe0_blk;
+	struct acpi_gas x_gpe1_blk;
+	struct acpi_gas sleep_control_reg;
+	struct acpi_gas sleep_status_reg;
+	char hypervisor_vendor_id[8];
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_fadt) == 276, "ACPI 6.3, table 5-33");
+_Static_assert(offsetof(struct acpi_fadt, pm1_evt_len) == 88 &&
+	       offsetof(struct acpi_fadt, iapc_boot_arch) == 109 &&
+	       offsetof(struct acpi_fadt, reset_reg) == 116 &&
+	       offsetof(struct acpi_fadt, x_dsdt) == 140 &&
+	       offsetof(struct acpi_fadt, hypervisor_vendor_id) == 268,
+	       "ACPI 6.3, table 5-33: the offsets it gives");
+
+/* Firmware ACPI Control Structure (5.2.10); it has no checksum. */
+struct acpi_facs {
+	char signature[4];
+	u32 length;
+	u32 hardware_signature;
+	u32 firmware_waking_vector;
+	u32 global_lock;
+	u32 flags;
+	u64 x_firmware_waking_vector;
+	u8 version;
+	u8 reserved0[3];
+	u32 ospm_flags;
+	u8 reserved1[24];
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_facs) == 64, "ACPI 6.3, table 5-37");
+
+/* Multiple APIC Description Table (5.2.12), then its entries. */
+struct acpi_madt {
+	struct acpi_table_header hdr;
+	u32 lapic_address;
+	u32 flags;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_madt) == 44, "ACPI 6.3, table 5-43");
+
+struct acpi_madt_lapic {		/* 5.2.12.2 */
+	u8 type;
+	u8 length;
+	u8 processor_uid;
+	u8 apic_id;
+	u32 flags;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_madt_lapic) == 8, "ACPI 6.3, table 5-46");
+
+struct acpi_madt_ioapic {		/* 5.2.12.3 */
+	u8 type;
+	u8 length;
+	u8 ioapic_id;
+	u8 reserved;
+	u32 address;
+	u32 gsi_base;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "ACPI 6.3, table 5-48");
+
+struct acpi_madt_iso {			/* 5.2.12.5 */
+	u8 type;
+	u8 length;
+	u8 bus;
+	u8 source;
+	u32 gsi;
+	u16 flags;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_madt_iso) == 10, "ACPI 6.3, table 5-49");
+
+struct acpi_madt_lapic_nmi {		/* 5.2.12.7 */
+	u8 type;
+	u8 length;
+	u8 processor_uid;
+	u16 flags;
+	u8 lint;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "ACPI 6.3, table 5-53");
+
+static u8 acpi_checksum(const void *p, size_t len)
 {
+	const u8 *b = p;
 	u8 sum = 0;
 
 	while (len--)
-		sum += *p++;
+		sum += *b++;
 	return -sum;
 }
 
@@ -85,7 +268,7 @@ struct acpi_builder {
 };
 
 /* Space for a table at a 64-byte boundary (the FACS needs it, ACPI 5.2.10). */
-static u8 *acpi_alloc(struct acpi_builder *b, size_t len, u64 *gpa)
+static void *acpi_alloc(struct acpi_builder *b, size_t len, u64 *gpa)
 {
 	u8 *p;
 
@@ -100,34 +283,31 @@ static u8 *acpi_alloc(struct acpi_builder *b, size_t len, u64 *gpa)
 	return p;
 }
 
-/* The 36-byte System Description Table Header (ACPI 6.3, 5.2.6). */
-static void acpi_header(u8 *t, const char *sig, u32 len, u8 rev)
+static void acpi_header(struct acpi_table_header *h, const char *sig, u32 len,
+			u8 rev)
 {
-	memcpy(t, sig, 4);
-	put32(t + 4, len);
-	t[8] = rev;
-	memcpy(t + 10, ACPI_OEM_ID, 6);
-	memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
-	put32(t + 24, 1);			/* OEM revision */
-	memcpy(t + 28, ACPI_CREATOR_ID, 4);
-	put32(t + 32, 1);			/* creator revision */
+	memcpy(h->signature, sig, sizeof(h->signature));
+	h->length = len;
+	h->revision = rev;
+	memcpy(h->oem_id, ACPI_OEM_ID, sizeof(h->oem_id));
+	memcpy(h->oem_table_id, ACPI_OEM_TABLE_ID, sizeof(h->oem_table_id));
+	h->oem_revision = 1;
+	memcpy(h->creator_id, ACPI_CREATOR_ID, sizeof(h->creator_id));
+	h->creator_revision = 1;
 }
 
-static void acpi_finish(u8 *t)
+static void acpi_finish(struct acpi_table_header *h)
 {
-	u32 len = t[4] | t[5] << 8 | t[6] << 16 | (u32)t[7] << 24;
-
-	t[9] = 0;
-	t[9] = acpi_checksum(t, len);
+	h->checksum = 0;
+	h->checksum = acpi_checksum(h, h->length);
 }
 
-static void acpi_gas_io(u8 *g, u16 port, u8 bits)
+static struct acpi_gas acpi_gas_io(u16 port, u8 bits)
 {
-	g[0] = GAS_SYSTEM_IO;
-	g[1] = bits;			/* register bit width */
-	g[2] = 0;			/* bit offset */
-	g[3] = GAS_ACCESS_BYTE;
-	put64(g + 4, port);
+	return (struct acpi_gas){
+		.space_id = GAS_SYSTEM_IO, .bit_width = bits, .bit_offset = 0,
+		.access_size = GAS_ACCESS_BYTE, .address = port,
+	};
 }
 
 /*
@@ -189,23 +369,90 @@ static void acpi_gas_io(u8 *g, u16 port, u8 bits)
 #define AML_ROOT_CHAR		'\\'
 
 /*
- * Resource descriptors: small (ACPI 6.3, 6.4.2: I/O port, the end tag)
- * and large ones (6.4.3), whose tag is followed by a 16-bit length.
+ * Resource descriptors (6.4): a small one's tag byte holds its name and
+ * length (6.4.2), a large one's tag is followed by a 16-bit length
+ * (6.4.3); both lengths count the bytes after the tag (and its length).
  */
-#define ACPI_RES_IO		0x47	/* small item 0x08, length 7 */
-#define ACPI_RES_END_TAG	0x79	/* small item 0x0f, length 1 */
-#define ACPI_RES_MEMORY32_FIXED	0x86
-#define ACPI_RES_WORD_ADDRESS	0x88
-#define ACPI_RES_EXT_IRQ	0x89
-#define ACPI_EXT_IRQ_CONSUMER	0x01
-#define ACPI_EXT_IRQ_EDGE	0x02	/* active high: bit 2 clear */
+#define ACPI_RES_SMALL(name, type)	((name) << 3 | (sizeof(type) - 1))
+#define ACPI_RES_LARGE(name)		(0x80 | (name))
+#define ACPI_RES_LARGE_LEN(type)	(sizeof(type) - 3)
+
+struct acpi_res_io {			/* 6.4.2.5, I/O Port */
+	u8 tag;
+	u8 info;
+	u16 min;
+	u16 max;
+	u8 align;
+	u8 length;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_res_io) == 8, "ACPI 6.3, table 6-241");
+#define ACPI_RES_IO		ACPI_RES_SMALL(0x08, struct acpi_res_io)
 #define ACPI_IO_DECODE16	0x01
-/* Address space descriptors (6.4.3.5): resource type, general flags. */
+
+struct acpi_res_end {			/* 6.4.2.9, End Tag */
+	u8 tag;
+	u8 checksum;			/* 0: "the sum is fine" */
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_res_end) == 2, "ACPI 6.3, table 6-245");
+#define ACPI_RES_END_TAG	ACPI_RES_SMALL(0x0f, struct acpi_res_end)
+
+struct acpi_res_mem32_fixed {		/* 6.4.3.4, 32-Bit Fixed Memory Range */
+	u8 tag;
+	u16 length;
+	u8 info;
+	u32 base;
+	u32 size;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_res_mem32_fixed) == 12, "ACPI 6.3, table 6-250");
+#define ACPI_RES_MEMORY32_FIXED	ACPI_RES_LARGE(0x06)
+#define ACPI_MEM_WRITABLE	0x01
+
+struct acpi_res_word_addr {		/* 6.4.3.5.3, Word Address Space */
+	u8 tag;
+	u16 length;
+	u8 type;
+	u8 flags;
+	u8 type_flags;
+	u16 granularity;
+	u16 min;
+	u16 max;
+	u16 translation;
+	u16 len;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_res_word_addr) == 16, "ACPI 6.3, table 6-256");
+#define ACPI_RES_WORD_ADDRESS	ACPI_RES_LARGE(0x08)
 #define ACPI_ADDR_SPACE_IO	1
 #define ACPI_ADDR_SPACE_BUS	2
 #define ACPI_ADDR_MIN_FIXED	(1u << 2)
 #define ACPI_ADDR_MAX_FIXED	(1u << 3)	/* producer, positive decode: 0 */
 #define ACPI_ADDR_IO_ENTIRE	3	/* I/O type flags: ISA and non-ISA */
+
+struct acpi_res_ext_irq {		/* 6.4.3.6, one interrupt */
+	u8 tag;
+	u16 length;
+	u8 flags;
+	u8 count;			/* interrupt table length */
+	u32 irq;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_res_ext_irq) == 9, "ACPI 6.3, table 6-259");
+#define ACPI_RES_EXT_IRQ	ACPI_RES_LARGE(0x09)
+#define ACPI_EXT_IRQ_CONSUMER	0x01
+#define ACPI_EXT_IRQ_EDGE	0x02	/* active high: bit 2 clear */
+
+/* The two _CRS templates of the DSDT. */
+struct pci_root_crs {
+	struct acpi_res_word_addr bus;
+	struct acpi_res_io config;
+	struct acpi_res_word_addr io_low;
+	struct acpi_res_word_addr io_high;
+	struct acpi_res_end end;
+} ACPI_PACKED;
+
+struct mmio_device_crs {
+	struct acpi_res_mem32_fixed regs;
+	struct acpi_res_ext_irq irq;
+	struct acpi_res_end end;
+} ACPI_PACKED;
 
 #define DSDT_MAX_DEVICES	16
 #define DSDT_AML_MAX		4096
@@ -263,11 +510,11 @@ static void aml_integer(struct aml *a, u8 v)
 	}
 }
 
+/* DWordConst (20.2.3): the prefix, then the value little-endian. */
 static void aml_dword(struct aml *a, u32 v)
 {
-	u8 b[5] = { AML_DWORD_PREFIX };
+	u8 b[5] = { AML_DWORD_PREFIX, v, v >> 8, v >> 16, v >> 24 };
 
-	put32(b + 1, v);
 	aml_bytes(a, b, sizeof(b));
 }
 
@@ -340,7 +587,7 @@ static void aml_name_integer(struct aml *a, const char *name, u8 v)
 }
 
 /* Name (NAME, Buffer () { @len bytes }), as ResourceTemplate () makes. */
-static void aml_name_buffer(struct aml *a, const char *name, const u8 *p,
+static void aml_name_buffer(struct aml *a, const char *name, const void *p,
 			    size_t len)
 {
 	size_t buf;
@@ -371,20 +618,19 @@ static void aml_s5(struct aml *a)
 }
 
 /* A Word Address Space Descriptor (6.4.3.5.3), a producer's fixed range. */
-static u8 *acpi_res_word_range(u8 *p, u8 type, u8 type_flags, u16 min,
-			       u16 max)
+static struct acpi_res_word_addr acpi_res_word_range(u8 type, u8 type_flags,
+						     u16 min, u16 max)
 {
-	p[0] = ACPI_RES_WORD_ADDRESS;
-	put16(p + 1, 13);
-	p[3] = type;
-	p[4] = ACPI_ADDR_MIN_FIXED | ACPI_ADDR_MAX_FIXED;
-	p[5] = type_flags;
-	put16(p + 6, 0);		/* granularity */
-	put16(p + 8, min);
-	put16(p + 10, max);
-	put16(p + 12, 0);		/* translation offset */
-	put16(p + 14, max - min + 1);	/* length */
-	return p + 16;
+	return (struct acpi_res_word_addr){
+		.tag = ACPI_RES_WORD_ADDRESS,
+		.length = ACPI_RES_LARGE_LEN(struct acpi_res_word_addr),
+		.type = type,
+		.flags = ACPI_ADDR_MIN_FIXED | ACPI_ADDR_MAX_FIXED,
+		.type_flags = type_flags,
+		.min = min,
+		.max = max,
+		.len = max - min + 1,
+	};
 }
 
 /*
@@ -400,7 +646,24 @@ static u8 *acpi_res_word_range(u8 *p, u8 type, u8 type_flags, u16 min,
  */
 static void aml_pci_root(struct aml *a)
 {
-	u8 crs[16 + 8 + 16 + 16 + 2], *p = crs;
+	struct pci_root_crs crs = {
+		.bus = acpi_res_word_range(ACPI_ADDR_SPACE_BUS, 0, 0, 0),
+		/* 16-bit decode, fixed at 0xcf8, 8 ports. */
+		.config = {
+			.tag = ACPI_RES_IO, .info = ACPI_IO_DECODE16,
+			.min = PCI_CONFIG_ADDRESS_PORT,
+			.max = PCI_CONFIG_ADDRESS_PORT,
+			.align = 1, .length = PCI_CONFIG_PORTS,
+		},
+		.io_low = acpi_res_word_range(ACPI_ADDR_SPACE_IO,
+					      ACPI_ADDR_IO_ENTIRE, 0,
+					      PCI_CONFIG_ADDRESS_PORT - 1),
+		.io_high = acpi_res_word_range(ACPI_ADDR_SPACE_IO,
+					       ACPI_ADDR_IO_ENTIRE,
+					       PCI_CONFIG_ADDRESS_PORT +
+					       PCI_CONFIG_PORTS, 0xffff),
+		.end = { .tag = ACPI_RES_END_TAG },
+	};
 	size_t dev;
 
 	aml_byte(a, AML_EXT_OP_PREFIX);
@@ -415,23 +678,7 @@ static void aml_pci_root(struct aml *a)
 	aml_name_integer(a, "_SEG", 0);
 	aml_name_integer(a, "_BBN", 0);
 
-	p = acpi_res_word_range(p, ACPI_ADDR_SPACE_BUS, 0, 0, 0);
-	/* I/O port descriptor (6.4.2.5): 16-bit decode, fixed, 8 ports. */
-	p[0] = ACPI_RES_IO;
-	p[1] = ACPI_IO_DECODE16;
-	put16(p + 2, PCI_CONFIG_ADDRESS_PORT);	/* minimum base */
-	put16(p + 4, PCI_CONFIG_ADDRESS_PORT);	/* maximum base */
-	p[6] = 1;				/* alignment */
-	p[7] = PCI_CONFIG_PORTS;		/* length */
-	p += 8;
-	p = acpi_res_word_range(p, ACPI_ADDR_SPACE_IO, ACPI_ADDR_IO_ENTIRE,
-				0, PCI_CONFIG_ADDRESS_PORT - 1);
-	p = acpi_res_word_range(p, ACPI_ADDR_SPACE_IO, ACPI_ADDR_IO_ENTIRE,
-				PCI_CONFIG_ADDRESS_PORT + PCI_CONFIG_PORTS,
-				0xffff);
-	p[0] = ACPI_RES_END_TAG;
-	p[1] = 0;
-	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
+	aml_name_buffer(a, "_CRS", &crs, sizeof(crs));
 
 	aml_close(a, dev);
 }
@@ -439,8 +686,27 @@ static void aml_pci_root(struct aml *a)
 static void aml_mmio_device(struct aml *a, unsigned int uid,
 			    const struct acpi_mmio_device *d)
 {
+	/*
+	 * The register window, read-write, and one GSI with no resource
+	 * source, edge-triggered because the device raises an edge per
+	 * event and the driver acknowledges in its InterruptACK register.
+	 */
+	struct mmio_device_crs crs = {
+		.regs = {
+			.tag = ACPI_RES_MEMORY32_FIXED,
+			.length = ACPI_RES_LARGE_LEN(struct acpi_res_mem32_fixed),
+			.info = ACPI_MEM_WRITABLE,
+			.base = d->base, .size = d->size,
+		},
+		.irq = {
+			.tag = ACPI_RES_EXT_IRQ,
+			.length = ACPI_RES_LARGE_LEN(struct acpi_res_ext_irq),
+			.flags = ACPI_EXT_IRQ_CONSUMER | ACPI_EXT_IRQ_EDGE,
+			.count = 1, .irq = d->gsi,
+		},
+		.end = { .tag = ACPI_RES_END_TAG },
+	};
 	char name[5];
-	u8 crs[12 + 9 + 2];
 	size_t dev;
 
 	/* Device (VRnn) */
@@ -457,27 +723,7 @@ static void aml_mmio_device(struct aml *a, unsigned int uid,
 
 	aml_name_integer(a, "_UID", uid);
 
-	/* Memory32Fixed (6.4.3.4): read-write, base and length. */
-	crs[0] = ACPI_RES_MEMORY32_FIXED;
-	put16(crs + 1, 9);
-	crs[3] = 1;			/* writable */
-	put32(crs + 4, d->base);
-	put32(crs + 8, d->size);
-	/*
-	 * Extended Interrupt (6.4.3.6): one GSI, with no resource source.
-	 * Edge-triggered because the device raises an edge per event and
-	 * the driver acknowledges in its InterruptACK register.
-	 */
-	crs[12] = ACPI_RES_EXT_IRQ;
-	put16(crs + 13, 6);
-	crs[15] = ACPI_EXT_IRQ_CONSUMER | ACPI_EXT_IRQ_EDGE;
-	crs[16] = 1;			/* interrupt table length */
-	put32(crs + 17, d->gsi);
-	/* End Tag: checksum 0 means "the sum is fine" (6.4.2.9). */
-	crs[21] = ACPI_RES_END_TAG;	/* small item, length 1 */
-	crs[22] = 0;
-
-	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
+	aml_name_buffer(a, "_CRS", &crs, sizeof(crs));
 
 	aml_close(a, dev);
 }
@@ -486,10 +732,10 @@ static u64 acpi_dsdt(struct acpi_builder *b)
 {
 	struct aml a = { .len = 0 };
 	unsigned int i;
+	struct acpi_table_header *t;
 	size_t scope;
 	u32 len;
 	u64 gpa;
-	u8 *t;
 
 	aml_s5(&a);
 	aml_byte(&a, AML_SCOPE_OP);
@@ -501,11 +747,11 @@ static u64 acpi_dsdt(struct acpi_builder *b)
 		aml_mmio_device(&a, i, &mmio_devices[i]);
 	aml_close(&a, scope);
 
-	len = 36 + a.len;
+	len = sizeof(*t) + a.len;
 	t = acpi_alloc(b, len, &gpa);
 	/* Revision 2: AML integers are 64 bits (5.2.11.1). */
 	acpi_header(t, "DSDT", len, 2);
-	memcpy(t + 36, a.buf, a.len);
+	memcpy(t + 1, a.buf, a.len);
 	acpi_finish(t);
 	return gpa;
 }
@@ -514,113 +760,117 @@ static u64 acpi_dsdt(struct acpi_builder *b)
 static u64 acpi_facs(struct acpi_builder *b)
 {
 	u64 gpa;
-	u8 *t = acpi_alloc(b, 64, &gpa);
+	struct acpi_facs *t = acpi_alloc(b, sizeof(*t), &gpa);
 
-	memcpy(t, "FACS", 4);
-	put32(t + 4, 64);		/* length */
-	put32(t + 8, 0);		/* hardware signature */
-	t[32] = 2;			/* version; the FACS has no checksum */
+	memcpy(t->signature, "FACS", sizeof(t->signature));
+	t->length = sizeof(*t);
+	t->hardware_signature = 0;
+	t->version = 2;
 	return gpa;
 }
 
 /* Fixed ACPI Description Table, revision 6.3 (5.2.9, table 5-33). */
 static u64 acpi_fadt(struct acpi_builder *b, u64 facs, u64 dsdt)
 {
-	u32 len = 276;
 	u64 gpa;
-	u8 *t = acpi_alloc(b, len, &gpa);
+	struct acpi_fadt *t = acpi_alloc(b, sizeof(*t), &gpa);
 
-	acpi_header(t, "FACP", len, 6);
-	put32(t + 36, facs);			/* FIRMWARE_CTRL */
-	put32(t + 40, dsdt);			/* DSDT */
-	t[45] = 0;				/* Preferred_PM_Profile: unspecified */
-	put16(t + 46, ACPI_SCI_IRQ);		/* SCI_INT */
+	acpi_header(&t->hdr, "FACP", sizeof(*t), 6);
+	t->firmware_ctrl = facs;
+	t->dsdt = dsdt;
+	t->preferred_pm_profile = 0;		/* unspecified */
+	t->sci_int = ACPI_SCI_IRQ;
 	/*
 	 * SMI_CMD 0: no SMM to hand ACPI over from; the hardware is always
 	 * in ACPI mode, and PM1_CNT.SCI_EN reads 1 (4.8.2.5, 5.2.9).
 	 */
-	put32(t + 48, 0);
-	put32(t + 56, ACPI_PM1_EVT_PORT);	/* PM1a_EVT_BLK */
-	put32(t + 64, ACPI_PM1_CNT_PORT);	/* PM1a_CNT_BLK */
-	put32(t + 76, ACPI_PM_TMR_PORT);	/* PM_TMR_BLK */
-	t[88] = 4;				/* PM1_EVT_LEN: STS and EN, 2 each */
-	t[89] = 2;				/* PM1_CNT_LEN */
-	t[91] = 4;				/* PM_TMR_LEN */
+	t->smi_cmd = 0;
+	t->pm1a_evt_blk = ACPI_PM1_EVT_PORT;
+	t->pm1a_cnt_blk = ACPI_PM1_CNT_PORT;
+	t->pm_tmr_blk = ACPI_PM_TMR_PORT;
+	t->pm1_evt_len = 4;			/* STS and EN, 2 bytes each */
+	t->pm1_cnt_len = 2;
+	t->pm_tmr_len = 4;
 	/* No GPE blocks (GPE0_BLK 0): nothing here raises general events. */
-	put16(t + 96, 101);			/* P_LVL2_LAT > 100: no C2 */
-	put16(t + 98, 1001);			/* P_LVL3_LAT > 1000: no C3 */
-	t[108] = 0x32;				/* CENTURY: CMOS index (hw/rtc.c) */
-	put16(t + 109, FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_8042 |
-		       FADT_BOOT_NO_VGA);
-	put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON |
-		       FADT_F_SLP_BUTTON | FADT_F_FIX_RTC | FADT_F_TMR_VAL_EXT |
-		       FADT_F_RESET_REG_SUP | FADT_F_SEALED_CASE);
+	t->p_lvl2_lat = 101;			/* > 100: no C2 */
+	t->p_lvl3_lat = 1001;			/* > 1000: no C3 */
+	t->century = 0x32;			/* CMOS index (hw/rtc.c) */
+	t->iapc_boot_arch = FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_8042 |
+			    FADT_BOOT_NO_VGA;
+	t->flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON |
+		   FADT_F_SLP_BUTTON | FADT_F_FIX_RTC | FADT_F_TMR_VAL_EXT |
+		   FADT_F_RESET_REG_SUP | FADT_F_SEALED_CASE;
 	/*
 	 * RESET_REG: one byte at port 0xcf9, the chipset's Reset Control
 	 * Register; 0x06 (CPU reset, hard) is what hw/acpi_pm.c resets on.
 	 */
-	acpi_gas_io(t + 116, ACPI_RESET_PORT, 8);
-	t[128] = ACPI_RESET_VALUE;		/* RESET_VALUE */
-	t[131] = 3;				/* FADT minor version: 6.3 */
-	put64(t + 132, 0);			/* X_FIRMWARE_CTRL: the 32-bit one */
-	put64(t + 140, dsdt);			/* X_DSDT */
+	t->reset_reg = acpi_gas_io(ACPI_RESET_PORT, 8);
+	t->reset_value = ACPI_RESET_VALUE;
+	t->fadt_minor_version = 3;		/* 6.3 */
+	t->x_firmware_ctrl = 0;			/* the 32-bit one */
+	t->x_dsdt = dsdt;
 	/*
 	 * The X_PM* blocks stay zero: the OS builds them from the 32-bit
 	 * blocks and lengths (5.2.9: "If [X_...] is non-zero, [the 32-bit
 	 * field] must be ignored"; zero means it is not supplied).
 	 */
-	memcpy(t + 268, "VMW86RUN", 8);		/* Hypervisor Vendor Identity */
-	acpi_finish(t);
+	memcpy(t->hypervisor_vendor_id, "VMW86RUN", sizeof(t->hypervisor_vendor_id));
+	acpi_finish(&t->hdr);
 	return gpa;
 }
 
 /* Multiple APIC Description Table (5.2.12). */
 static u64 acpi_madt(struct acpi_builder *b, unsigned int cpus)
 {
-	u32 len = 44 + cpus * 8 + 12 + 10 + 6;
+	struct acpi_madt_lapic *lapic;
+	struct acpi_madt_ioapic *ioapic;
+	struct acpi_madt_iso *iso;
+	struct acpi_madt_lapic_nmi *nmi;
+	u32 len = sizeof(struct acpi_madt) + cpus * sizeof(*lapic) +
+		  sizeof(*ioapic) + sizeof(*iso) + sizeof(*nmi);
 	u64 gpa;
-	u8 *t = acpi_alloc(b, len, &gpa), *e;
+	struct acpi_madt *t = acpi_alloc(b, len, &gpa);
 	unsigned int i;
 
-	acpi_header(t, "APIC", len, 5);
-	put32(t + 36, LAPIC_DEFAULT_BASE);	/* Local Interrupt Controller Address */
-	put32(t + 40, MADT_PCAT_COMPAT);
-	e = t + 44;
+	acpi_header(&t->hdr, "APIC", len, 5);
+	t->lapic_address = LAPIC_DEFAULT_BASE;
+	t->flags = MADT_PCAT_COMPAT;
 	/* Processor Local APIC (5.2.12.2): UID i, APIC ID i, enabled. */
-	for (i = 0; i < cpus; i++, e += 8) {
-		e[0] = MADT_TYPE_LAPIC;
-		e[1] = 8;
-		e[2] = i;
-		e[3] = i;
-		put32(e + 4, MADT_LAPIC_ENABLED);
+	lapic = (struct acpi_madt_lapic *)(t + 1);
+	for (i = 0; i < cpus; i++) {
+		lapic[i] = (struct acpi_madt_lapic){
+			.type = MADT_TYPE_LAPIC, .length = sizeof(*lapic),
+			.processor_uid = i, .apic_id = i,
+			.flags = MADT_LAPIC_ENABLED,
+		};
 	}
 	/* I/O APIC (5.2.12.3): hw/ioapic.c; its ID register says the same. */
-	e[0] = MADT_TYPE_IOAPIC;
-	e[1] = 12;
-	e[2] = IOAPIC_ID;
-	put32(e + 4, IOAPIC_BASE);
-	put32(e + 8, 0);			/* Global System Interrupt Base */
-	e += 12;
+	ioapic = (struct acpi_madt_ioapic *)(lapic + cpus);
+	*ioapic = (struct acpi_madt_ioapic){
+		.type = MADT_TYPE_IOAPIC, .length = sizeof(*ioapic),
+		.ioapic_id = IOAPIC_ID, .address = IOAPIC_BASE, .gsi_base = 0,
+	};
 	/*
 	 * Interrupt Source Override (5.2.12.5): the PIT's ISA IRQ 0 is wired
 	 * to IOAPIC pin 2, as on every PC since the 8259's cascade input took
 	 * pin 2's place (irq.c routes it so). Flags 0: conforms to the ISA
 	 * bus, i.e. edge-triggered, active high.
 	 */
-	e[0] = MADT_TYPE_ISO;
-	e[1] = 10;
-	e[2] = 0;				/* bus: ISA */
-	e[3] = 0;				/* source: IRQ 0 */
-	put32(e + 4, 2);			/* GSI 2 */
-	put16(e + 8, 0);
-	e += 10;
-	/* Local APIC NMI (5.2.12.7): all processors (UID 0xff), LINT1. */
-	e[0] = MADT_TYPE_LAPIC_NMI;
-	e[1] = 6;
-	e[2] = 0xff;
-	put16(e + 3, 0);			/* flags: conforms to the bus */
-	e[5] = 1;				/* LINT1 */
-	acpi_finish(t);
+	iso = (struct acpi_madt_iso *)(ioapic + 1);
+	*iso = (struct acpi_madt_iso){
+		.type = MADT_TYPE_ISO, .length = sizeof(*iso),
+		.bus = 0, .source = 0, .gsi = 2, .flags = 0,
+	};
+	/*
+	 * Local APIC NMI (5.2.12.7): all processors (UID 0xff), LINT1;
+	 * flags 0: conforms to the bus.
+	 */
+	nmi = (struct acpi_madt_lapic_nmi *)(iso + 1);
+	*nmi = (struct acpi_madt_lapic_nmi){
+		.type = MADT_TYPE_LAPIC_NMI, .length = sizeof(*nmi),
+		.processor_uid = 0xff, .flags = 0, .lint = 1,
+	};
+	acpi_finish(&t->hdr);
 	return gpa;
 }
 
@@ -635,37 +885,37 @@ u64 acpi__setup(struct vm *vm, struct boot_params *bp)
 {
 	struct acpi_builder b = { .ram = vm->ram, .next = ACPI_BASE };
 	u64 rsdp_gpa, rsdt_gpa, xsdt_gpa, dsdt, facs, fadt, madt;
-	u8 *rsdp, *rsdt, *xsdt;
+	struct acpi_rsdp *rsdp;
+	struct acpi_rsdt *rsdt;
+	struct acpi_xsdt *xsdt;
 
 	/* The RSDP first, at a 16-byte boundary of the scanned area. */
-	rsdp = acpi_alloc(&b, 36, &rsdp_gpa);
+	rsdp = acpi_alloc(&b, sizeof(*rsdp), &rsdp_gpa);
 	dsdt = acpi_dsdt(&b);
 	facs = acpi_facs(&b);
 	fadt = acpi_fadt(&b, facs, dsdt);
 	madt = acpi_madt(&b, vm->cpus);
 
 	/* RSDT (5.2.7) and XSDT (5.2.8): the same two tables. */
-	rsdt = acpi_alloc(&b, 36 + 2 * 4, &rsdt_gpa);
-	acpi_header(rsdt, "RSDT", 36 + 2 * 4, 1);
-	put32(rsdt + 36, fadt);
-	put32(rsdt + 40, madt);
-	acpi_finish(rsdt);
-	xsdt = acpi_alloc(&b, 36 + 2 * 8, &xsdt_gpa);
-	acpi_header(xsdt, "XSDT", 36 + 2 * 8, 1);
-	put64(xsdt + 36, fadt);
-	put64(xsdt + 44, madt);
-	acpi_finish(xsdt);
+	rsdt = acpi_alloc(&b, sizeof(*rsdt), &rsdt_gpa);
+	acpi_header(&rsdt->hdr, "RSDT", sizeof(*rsdt), 1);
+	rsdt->entry[0] = fadt;
+	rsdt->entry[1] = madt;
+	acpi_finish(&rsdt->hdr);
+	xsdt = acpi_alloc(&b, sizeof(*xsdt), &xsdt_gpa);
+	acpi_header(&xsdt->hdr, "XSDT", sizeof(*xsdt), 1);
+	xsdt->entry[0] = fadt;
+	xsdt->entry[1] = madt;
+	acpi_finish(&xsdt->hdr);
 
-	/* RSDP, revision 2 (5.2.5.3): checksum of the first 20 bytes, then
-	 * the extended checksum of all 36. */
-	memcpy(rsdp, "RSD PTR ", 8);
-	memcpy(rsdp + 9, ACPI_OEM_ID, 6);
-	rsdp[15] = 2;
-	put32(rsdp + 16, rsdt_gpa);
-	put32(rsdp + 20, 36);
-	put64(rsdp + 24, xsdt_gpa);
-	rsdp[8] = acpi_checksum(rsdp, 20);
-	rsdp[32] = acpi_checksum(rsdp, 36);
+	memcpy(rsdp->signature, "RSD PTR ", sizeof(rsdp->signature));
+	memcpy(rsdp->oem_id, ACPI_OEM_ID, sizeof(rsdp->oem_id));
+	rsdp->revision = 2;
+	rsdp->rsdt_address = rsdt_gpa;
+	rsdp->length = sizeof(*rsdp);
+	rsdp->xsdt_address = xsdt_gpa;
+	rsdp->checksum = acpi_checksum(rsdp, offsetof(struct acpi_rsdp, length));
+	rsdp->extended_checksum = acpi_checksum(rsdp, sizeof(*rsdp));
 
 	bp->acpi_rsdp_addr = rsdp_gpa;
 	pr_debug("ACPI: RSDP at 0x%llx, tables up to 0x%llx", (unsigned long long)rsdp_gpa,
