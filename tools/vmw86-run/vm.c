@@ -349,6 +349,21 @@ static u8 *map_guest_ram(u64 size)
 	return ram;
 }
 
+/* The devices' descriptors, from PLATFORM_DEVICE() (vmw86-run.h). */
+extern const struct platform_device *const __start_vmw86_platform_devices[];
+extern const struct platform_device *const __stop_vmw86_platform_devices[];
+
+static void platform_devices_init(struct vm *vm)
+{
+	const struct platform_device *const *d;
+
+	for (d = __start_vmw86_platform_devices;
+	     d < __stop_vmw86_platform_devices; d++) {
+		pr_debug("device %s", (*d)->name);
+		(*d)->init(vm);
+	}
+}
+
 void vm__init(struct vm *vm, const struct options *opt)
 {
 	int max_vcpus, phys_bits, mmap_size;
@@ -423,15 +438,7 @@ void vm__init(struct vm *vm, const struct options *opt)
 		die(EXIT_VMERROR, "eventfd/timerfd: %s", strerror(errno));
 	platform_vm = vm;
 
-	pic__init();
-	pit__init();
-	serial__init();
-	rtc__init();
-	i8042__init();
-	debugport__init();
-	acpi_pm__init();
-	pci__init();
-	ioapic__init(vm);
+	platform_devices_init(vm);
 	pr_debug("%u vCPU%s, local APIC %s", vm->cpus, vm->cpus > 1 ? "s" : "",
 		 vm->has_lapic ? "in vmw86 (HLT sleeps in the kernel)" :
 		 "absent (older module: HLT exits, PIC only)");

@@ -209,31 +209,54 @@ void mmio__register(u64 base, u64 len, mmio_fn fn, void *opaque,
 		    const char *name);
 int mmio__handle(struct vcpu *vcpu);
 
+/*
+ * The platform's devices (hw/): each file registers its device with
+ * PLATFORM_DEVICE(name, init), and vm__init() calls every @init, in the
+ * order the objects are linked, once the VM and its vCPUs exist and
+ * before any vCPU runs. The descriptors' addresses go to a section of
+ * their own, which the linker bounds with __start_ and __stop_ symbols
+ * (as it does for any section named as a C identifier): a new device
+ * touches no list. Pointers rather than the descriptors themselves, so
+ * that the section is an array of one element size; and compilers leave
+ * globals in a section the program names out of AddressSanitizer's
+ * padding, which would break that array.
+ */
+struct platform_device {
+	const char *name;
+	void (*init)(struct vm *vm);
+};
+
+#define PLATFORM_DEVICE(dev_name, dev_init)				\
+	static const struct platform_device platform_device_##dev_name = { \
+		.name = #dev_name, .init = dev_init,			\
+	};								\
+	static const struct platform_device *const			\
+	platform_device_ptr_##dev_name					\
+	__attribute__((used, section("vmw86_platform_devices"),	\
+		       aligned(sizeof(void *)))) = &platform_device_##dev_name
+
 /* hw/ioapic.c */
-void ioapic__init(struct vm *vm);
 void ioapic__raise(unsigned int pin);
 bool ioapic__mmio(u64 gpa, u32 *val, int size, bool is_write);
 
 /* hw/pic.c: the 8259 pair */
-void pic__init(void);
 void pic__raise(int irq);
 int pic__pending_vector(void);	/* -1: none */
 void pic__ack(void);		/* the pending vector was delivered */
 
 /* hw/pit.c: the 8254 and port 0x61 */
-void pit__init(void);
 void pit__tick(u64 now);
 u64 pit__next_event(void);	/* ns; UINT64_MAX when no timer is armed */
 
-/* hw/serial.c, hw/rtc.c, hw/i8042.c, hw/debugport.c */
-void serial__init(void);
+/* hw/serial.c */
 int serial__input_fd(void);	/* -1: nothing to wait for */
 int serial__poll(void);		/* -1: the user asked to leave */
 void serial__restore_terminal(void);	/* async-signal-safe */
-void rtc__init(void);
-void i8042__init(void);
-void debugport__init(void);
-void acpi_pm__init(void);	/* hw/acpi_pm.c: PM1, PM timer, reset */
-void pci__init(void);		/* hw/pci.c: bus 0 and its host bridge */
+
+/*
+ * Also: hw/rtc.c, hw/i8042.c, hw/debugport.c, hw/acpi_pm.c (PM1, the PM
+ * timer, reset) and hw/pci.c (bus 0 and its host bridge), reached only
+ * through their ports.
+ */
 
 #endif

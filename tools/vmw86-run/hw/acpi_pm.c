@@ -176,9 +176,12 @@ static void reset_io(struct vm *vm, u16 port, u8 *data, int size,
 	}
 }
 
-void acpi_pm__init(void)
+static void acpi_pm_init(struct vm *vm)
 {
+	(void)vm;
 	pm.start_ns = now_ns();
 	ioport__register(ACPI_PM1_EVT_PORT, 12, acpi_pm_io, NULL, "acpi-pm");
 	ioport__register(ACPI_RESET_PORT, 1, reset_io, NULL, "acpi-reset");
 }
+
+PLATFORM_DEVICE(acpi_pm, acpi_pm_init);

@@ -55,8 +55,11 @@ static void debugport_io(struct vm *vm, u16 port, u8 *data, int size,
 	}
 }
 
-void debugport__init(void)
+static void debugport_init(struct vm *vm)
 {
+	(void)vm;
 	ioport__register(0xf4, 2, debugport_io, NULL, "debug-exit");
 	ioport__register(0x80, 1, debugport_io, NULL, "post");
 }
+
+PLATFORM_DEVICE(debugport, debugport_init);

@@ -193,8 +193,11 @@ static void i8042_io(struct vm *vm, u16 port, u8 *data, int size,
 	k->status &= ~(STR_OBF | STR_AUX | STR_TIMEOUT);
 }
 
-void i8042__init(void)
+static void i8042_init(struct vm *vm)
 {
+	(void)vm;
 	ioport__register(I8042_DATA_PORT, 1, i8042_io, &kbc, "i8042-data");
 	ioport__register(I8042_COMMAND_PORT, 1, i8042_io, &kbc, "i8042-cmd");
 }
+
+PLATFORM_DEVICE(i8042, i8042_init);

@@ -181,7 +181,7 @@ bool ioapic__mmio(u64 gpa, u32 *val, int size, bool is_write)
 	return true;
 }
 
-void ioapic__init(struct vm *vm)
+static void ioapic_init(struct vm *vm)
 {
 	unsigned int i;
 
@@ -191,3 +191,5 @@ void ioapic__init(struct vm *vm)
 	for (i = 0; i < IOAPIC_PINS; i++)
 		ioapic.redtbl[i] = RTE_MASKED;
 }
+
+PLATFORM_DEVICE(ioapic, ioapic_init);

@@ -148,8 +148,9 @@ static void host_bridge__init(struct pci_function *fn)
 	fn->wmask[PCI_LATENCY_TIMER] = 0xff;
 }
 
-void pci__init(void)
+static void pci_init(struct vm *vm)
 {
+	(void)vm;
 	host_bridge__init(&host_bridge);
 	bus0[0] = &host_bridge;		/* 00:00.0 */
 	ioport__register(PCI_CONFIG_ADDRESS_PORT, 1, pci_address_io, NULL,
@@ -157,3 +158,5 @@ void pci__init(void)
 	ioport__register(PCI_CONFIG_DATA_PORT, 4, pci_data_io, NULL,
 			 "pci-config-data");
 }
+
+PLATFORM_DEVICE(pci, pci_init);

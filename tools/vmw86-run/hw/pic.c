@@ -181,8 +181,9 @@ static void elcr_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 		data[0] = pics[port & 1].elcr;
 }
 
-void pic__init(void)
+static void pic_init(struct vm *vm)
 {
+	(void)vm;
 	pics[0].vector_base = 0x08;
 	pics[1].vector_base = 0x70;
 	pics[0].imr = pics[1].imr = 0xff;
@@ -190,3 +191,5 @@ void pic__init(void)
 	ioport__register(0xa0, 2, pic_io, &pics[1], "pic-slave");
 	ioport__register(0x4d0, 2, elcr_io, NULL, "pic-elcr");
 }
+
+PLATFORM_DEVICE(pic, pic_init);

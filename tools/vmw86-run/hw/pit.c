@@ -284,10 +284,11 @@ static void port61_io(struct vm *vm, u16 port, u8 *data, int size,
 		c->counting = false;
 }
 
-void pit__init(void)
+static void pit_init(struct vm *vm)
 {
 	int i;
 
+	(void)vm;
 	for (i = 0; i < 3; i++) {
 		ch[i].access = 3;
 		ch[i].gate = i != 2;
@@ -296,3 +297,5 @@ void pit__init(void)
 	ioport__register(0x40, 4, pit_io, NULL, "pit");
 	ioport__register(0x61, 1, port61_io, NULL, "port61");
 }
+
+PLATFORM_DEVICE(pit, pit_init);

@@ -100,9 +100,12 @@ static void rtc_io(struct vm *vm, u16 port, u8 *data, int size, bool is_write,
 	}
 }
 
-void rtc__init(void)
+static void rtc_init(struct vm *vm)
 {
+	(void)vm;
 	cmos[RTC_REG_A] = 0x26;		/* 32.768 kHz time base, 1024 Hz rate */
 	cmos[RTC_REG_B] = RTC_B_24H;
 	ioport__register(0x70, 2, rtc_io, NULL, "rtc");
 }
+
+PLATFORM_DEVICE(rtc, rtc_init);

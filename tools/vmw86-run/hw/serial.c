@@ -304,8 +304,11 @@ int serial__poll(void)
 	return 0;
 }
 
-void serial__init(void)
+static void serial_init(struct vm *vm)
 {
+	(void)vm;
 	serial_raw_terminal();
 	ioport__register(UART_BASE, UART_PORTS, uart_io, &com1, "com1");
 }
+
+PLATFORM_DEVICE(serial, serial_init);
