@@ -350,9 +350,6 @@ static u8 *map_guest_ram(u64 size)
 }
 
 /* The devices' descriptors, from PLATFORM_DEVICE() (vmw86-run.h). */
-extern const struct platform_device *const __start_vmw86_platform_devices[];
-extern const struct platform_device *const __stop_vmw86_platform_devices[];
-
 static void platform_devices_init(struct vm *vm)
 {
 	const struct platform_device *const *d;

@@ -235,6 +235,10 @@ struct platform_device {
 	__attribute__((used, section("vmw86_platform_devices"),	\
 		       aligned(sizeof(void *)))) = &platform_device_##dev_name
 
+/* The section's bounds, which the linker defines. */
+extern const struct platform_device *const __start_vmw86_platform_devices[];
+extern const struct platform_device *const __stop_vmw86_platform_devices[];
+
 /* hw/ioapic.c */
 void ioapic__raise(unsigned int pin);
 bool ioapic__mmio(u64 gpa, u32 *val, int size, bool is_write);
