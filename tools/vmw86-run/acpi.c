@@ -77,7 +77,7 @@ struct acpi_gas {
 	u8 access_size;
 	u64 address;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_gas) == 12, "ACPI 6.3, table 5-25");
+_Static_assert(sizeof(struct acpi_gas) == 12, "ACPI 6.3, 5.2.3.2");
 
 /* Root System Description Pointer, revision 2 (5.2.5.3). */
 struct acpi_rsdp {
@@ -91,7 +91,7 @@ struct acpi_rsdp {
 	u8 extended_checksum;		/* of all of it */
 	u8 reserved[3];
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_rsdp) == 36, "ACPI 6.3, table 5-27");
+_Static_assert(sizeof(struct acpi_rsdp) == 36, "ACPI 6.3, 5.2.5.3");
 _Static_assert(offsetof(struct acpi_rsdp, length) == 20,
 	       "the ACPI 1.0 part the first checksum covers");
 
@@ -107,7 +107,7 @@ struct acpi_table_header {
 	char creator_id[4];
 	u32 creator_revision;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_table_header) == 36, "ACPI 6.3, table 5-29");
+_Static_assert(sizeof(struct acpi_table_header) == 36, "ACPI 6.3, 5.2.6");
 
 /* RSDT (5.2.7) and XSDT (5.2.8): the FADT and the MADT. */
 #define ACPI_SDT_ENTRIES	2
@@ -115,13 +115,13 @@ struct acpi_rsdt {
 	struct acpi_table_header hdr;
 	u32 entry[ACPI_SDT_ENTRIES];
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_rsdt) == 36 + 2 * 4, "ACPI 6.3, table 5-30");
+_Static_assert(sizeof(struct acpi_rsdt) == 36 + 2 * 4, "ACPI 6.3, 5.2.7");
 
 struct acpi_xsdt {
 	struct acpi_table_header hdr;
 	u64 entry[ACPI_SDT_ENTRIES];	/* at offset 36: not 8-byte aligned */
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_xsdt) == 36 + 2 * 8, "ACPI 6.3, table 5-31");
+_Static_assert(sizeof(struct acpi_xsdt) == 36 + 2 * 8, "ACPI 6.3, 5.2.8");
 
 /* Fixed ACPI Description Table, revision 6, minor 3 (5.2.9). */
 struct acpi_fadt {
@@ -204,7 +204,7 @@ struct acpi_facs {
 	u32 ospm_flags;
 	u8 reserved1[24];
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_facs) == 64, "ACPI 6.3, table 5-37");
+_Static_assert(sizeof(struct acpi_facs) == 64, "ACPI 6.3, 5.2.10");
 
 /* Multiple APIC Description Table (5.2.12), then its entries. */
 struct acpi_madt {
@@ -212,7 +212,7 @@ struct acpi_madt {
 	u32 lapic_address;
 	u32 flags;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_madt) == 44, "ACPI 6.3, table 5-43");
+_Static_assert(sizeof(struct acpi_madt) == 44, "ACPI 6.3, 5.2.12");
 
 struct acpi_madt_lapic {		/* 5.2.12.2 */
 	u8 type;
@@ -221,7 +221,7 @@ struct acpi_madt_lapic {		/* 5.2.12.2 */
 	u8 apic_id;
 	u32 flags;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_madt_lapic) == 8, "ACPI 6.3, table 5-46");
+_Static_assert(sizeof(struct acpi_madt_lapic) == 8, "ACPI 6.3, 5.2.12.2");
 
 struct acpi_madt_ioapic {		/* 5.2.12.3 */
 	u8 type;
@@ -231,7 +231,7 @@ struct acpi_madt_ioapic {		/* 5.2.12.3 */
 	u32 address;
 	u32 gsi_base;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "ACPI 6.3, table 5-48");
+_Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "ACPI 6.3, 5.2.12.3");
 
 struct acpi_madt_iso {			/* 5.2.12.5 */
 	u8 type;
@@ -241,7 +241,7 @@ struct acpi_madt_iso {			/* 5.2.12.5 */
 	u32 gsi;
 	u16 flags;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_madt_iso) == 10, "ACPI 6.3, table 5-49");
+_Static_assert(sizeof(struct acpi_madt_iso) == 10, "ACPI 6.3, 5.2.12.5");
 
 struct acpi_madt_lapic_nmi {		/* 5.2.12.7 */
 	u8 type;
@@ -250,7 +250,7 @@ struct acpi_madt_lapic_nmi {		/* 5.2.12.7 */
 	u16 flags;
 	u8 lint;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "ACPI 6.3, table 5-53");
+_Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "ACPI 6.3, 5.2.12.7");
 
 static u8 acpi_checksum(const void *p, size_t len)
 {
@@ -385,7 +385,7 @@ struct acpi_res_io {			/* 6.4.2.5, I/O Port */
 	u8 align;
 	u8 length;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_res_io) == 8, "ACPI 6.3, table 6-241");
+_Static_assert(sizeof(struct acpi_res_io) == 8, "ACPI 6.3, 6.4.2.5");
 #define ACPI_RES_IO		ACPI_RES_SMALL(0x08, struct acpi_res_io)
 #define ACPI_IO_DECODE16	0x01
 
@@ -393,7 +393,7 @@ struct acpi_res_end {			/* 6.4.2.9, End Tag */
 	u8 tag;
 	u8 checksum;			/* 0: "the sum is fine" */
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_res_end) == 2, "ACPI 6.3, table 6-245");
+_Static_assert(sizeof(struct acpi_res_end) == 2, "ACPI 6.3, 6.4.2.9");
 #define ACPI_RES_END_TAG	ACPI_RES_SMALL(0x0f, struct acpi_res_end)
 
 struct acpi_res_mem32_fixed {		/* 6.4.3.4, 32-Bit Fixed Memory Range */
@@ -403,7 +403,7 @@ struct acpi_res_mem32_fixed {		/* 6.4.3.4, 32-Bit Fixed Memory Range */
 	u32 base;
 	u32 size;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_res_mem32_fixed) == 12, "ACPI 6.3, table 6-250");
+_Static_assert(sizeof(struct acpi_res_mem32_fixed) == 12, "ACPI 6.3, 6.4.3.4");
 #define ACPI_RES_MEMORY32_FIXED	ACPI_RES_LARGE(0x06)
 #define ACPI_MEM_WRITABLE	0x01
 
@@ -419,7 +419,7 @@ struct acpi_res_word_addr {		/* 6.4.3.5.3, Word Address Space */
 	u16 translation;
 	u16 len;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_res_word_addr) == 16, "ACPI 6.3, table 6-256");
+_Static_assert(sizeof(struct acpi_res_word_addr) == 16, "ACPI 6.3, 6.4.3.5.3");
 #define ACPI_RES_WORD_ADDRESS	ACPI_RES_LARGE(0x08)
 #define ACPI_ADDR_SPACE_IO	1
 #define ACPI_ADDR_SPACE_BUS	2
@@ -434,7 +434,7 @@ struct acpi_res_ext_irq {		/* 6.4.3.6, one interrupt */
 	u8 count;			/* interrupt table length */
 	u32 irq;
 } ACPI_PACKED;
-_Static_assert(sizeof(struct acpi_res_ext_irq) == 9, "ACPI 6.3, table 6-259");
+_Static_assert(sizeof(struct acpi_res_ext_irq) == 9, "ACPI 6.3, 6.4.3.6");
 #define ACPI_RES_EXT_IRQ	ACPI_RES_LARGE(0x09)
 #define ACPI_EXT_IRQ_CONSUMER	0x01
 #define ACPI_EXT_IRQ_EDGE	0x02	/* active high: bit 2 clear */
@@ -519,9 +519,9 @@ static void aml_dword(struct aml *a, u32 v)
 }
 
 /*
- * EisaId ("PNP0A03") as the compiler would write it (19.6.35): three
- * letters of five bits each and four hex digits, the 32-bit integer laid
- * out big-endian in memory.
+ * EisaId ("PNP0A03") as ASL's EisaId () macro encodes it: three letters
+ * of five bits each and four hex digits, the 32-bit integer laid out
+ * big-endian in memory.
  */
 static u32 aml_eisaid(const char *id)
 {

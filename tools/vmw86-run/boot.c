@@ -62,7 +62,7 @@ _Static_assert(SETUP_HDR_OFFSET + offsetof(struct setup_header, jump) == 0x200 &
 #define LOADER_UNDEFINED	0xff		/* type_of_loader */
 #define SETUP_HEAP_END		0xfe00		/* heap_end_ptr, from the setup base */
 
-/* Address Range Types of the e820 map (ACPI 6.3, 15.1, table 15-374). */
+/* Address range types of the e820 map (ACPI 6.3, chapter 15). */
 #define E820_RAM		1
 #define E820_RESERVED		2
 
