@@ -134,7 +134,7 @@ static void pci_data_io(struct vm *vm, u16 port, u8 *data, int size,
  * here has them. The guest may write the command bits a host bridge has
  * and the latency timer; the rest is read-only.
  */
-static void host_bridge__init(struct pci_function *fn)
+static void host_bridge_init(struct pci_function *fn)
 {
 	put16(fn->cfg + PCI_VENDOR_ID, PCI_VENDOR_ID_INTEL);
 	put16(fn->cfg + PCI_DEVICE_ID, PCI_DEVICE_ID_82441);
@@ -151,7 +151,7 @@ static void host_bridge__init(struct pci_function *fn)
 static void pci_init(struct vm *vm)
 {
 	(void)vm;
-	host_bridge__init(&host_bridge);
+	host_bridge_init(&host_bridge);
 	bus0[0] = &host_bridge;		/* 00:00.0 */
 	ioport__register(PCI_CONFIG_ADDRESS_PORT, 1, pci_address_io, NULL,
 			 "pci-config-address");
