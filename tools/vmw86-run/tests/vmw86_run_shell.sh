@@ -127,18 +127,21 @@ if wait_for "TIME-[0-9]*-[0-9]*-[0-9]*-END" 60; then
 else
 	notok "guest takes its TSC rate from vmw86 and calibrates nothing (no answer)"
 fi
-# Machine checks: no mce: line among the log's err-level (0-3) lines,
-# which are listed in the console below.
-printf 'dmesg -r | grep -E "^<[0-3]>" | sed "s/^/ERRLOG /"; echo ERR-$(dmesg -r | grep -E "^<[0-3]>" | grep -c "mce:")-END\n' >&3
-if wait_for "ERR-[0-9]*-END" 60; then
-	mce=$(tr -d '\r' <"$T/console" | sed -n 's/.*ERR-\([0-9]*\)-END.*/\1/p' | tail -n 1)
-	if [ "$mce" = 0 ]; then
-		ok "guest initialises machine checks: no mce: error in its log"
+# The guest's log at err level and above (kernel priorities 0-3) is
+# empty: the platform gives it nothing to complain of. That includes
+# "mce: Unable to init MCE device" (the MCA vmw86 offers) and "PCI: Fatal"
+# (hw/pci.c). The lines, if any, are listed in the console below.
+printf 'dmesg -r | grep -E "^<[0-3]>" | sed "s/^/ERRLOG /"; echo ERR-$(dmesg -r | grep -cE "^<[0-3]>")-$(dmesg -r | grep -E "^<[0-3]>" | grep -c "mce:")-END\n' >&3
+if wait_for "ERR-[0-9]*-[0-9]*-END" 60; then
+	e=$(tr -d '\r' <"$T/console" | sed -n 's/.*ERR-\([0-9]*-[0-9]*\)-END.*/\1/p' | tail -n 1)
+	if [ "$e" = 0-0 ]; then
+		ok "guest kernel log has nothing at err level or above, no mce: line among it"
 	else
-		notok "guest initialises machine checks: no mce: error in its log ($mce lines)"
+		notok "guest kernel log has nothing at err level or above, no mce: line among it (err lines, mce lines: $e)"
+		tr -d '\r' <"$T/console" | sed -n 's/^ERRLOG /#   /p' | head -n 20
 	fi
 else
-	notok "guest initialises machine checks: no mce: error in its log (no answer)"
+	notok "guest kernel log has nothing at err level or above, no mce: line among it (no answer)"
 fi
 # After all that work, the TSC still the clocksource, none marked unstable.
 printf 'echo CS2-$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)-$(dmesg | grep -c "clocksource.*unstable\\|Marking clocksource")-END\n' >&3
