@@ -1,27 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmw86 instruction decoding for the one MMIO device in the kernel, the
- * local APIC page.
+ * vmw86 instruction decoding: all the x86 decoding the kernel does, which
+ * is as little as it can be. Three callers need it:
  *
- * Device MMIO is decoded in user space (with Zydis, from the bytes the MMIO
- * exit carries). The APIC is the exception because its accesses are the
- * hot path of every interrupt (EOI, timer programming, IPIs): a round trip
- * to user space for each would cost more than the access. Guests touch the
- * APIC with plain 32-bit MOVs (Linux's native_apic_mem_read/write, Windows
- * and firmware likewise), so that is all this decodes: MOV r32 to and from
- * memory, MOV imm32 to memory, and the MOV EAX forms with a direct offset.
- * Anything else on the APIC page is an internal error for user space.
- * Encodings: AMD APM vol. 3, chapter 1 "Instruction Encoding" and "MOV".
+ * - the one MMIO device in the kernel, the local APIC page. Device MMIO is
+ *   decoded in user space (with Zydis, from the bytes the MMIO exit
+ *   carries). The APIC is the exception because its accesses are the hot
+ *   path of every interrupt (EOI, timer programming, IPIs): a round trip to
+ *   user space for each would cost more than the access. Guests touch the
+ *   APIC with plain 32-bit MOVs (Linux's native_apic_mem_read/write,
+ *   Windows and firmware likewise), so that is all vmw86_decode_mov32()
+ *   decodes: MOV r32 to and from memory, MOV imm32 to memory, and the MOV
+ *   EAX forms with a direct offset. Anything else on the APIC page is an
+ *   internal error for user space.
+ * - string port I/O (INS, OUTS) on a CPU whose exit names neither the
+ *   segment nor (QEMU's) the address size: vmw86_decode_string_prefixes()
+ *   and vmw86_string_addr_size().
+ * - the interrupt window that opens on a HLT: vmw86_insn_is_hlt().
+ *
+ * Encodings: AMD APM vol. 3, chapter 1 "Instruction Encoding", "MOV",
+ * "INS", "OUTS" and "HLT".
  */
 #include <linux/kernel.h>
 #include <asm/unaligned.h>
 
 #include "vmw86.h"
 
+#define OPCODE_HLT	0xf4
+
+/* The segment-override prefixes, indexed by &enum vmw86_sreg. */
+static const u8 segment_prefixes[] = {
+	[VCPU_SREG_ES] = 0x26, [VCPU_SREG_CS] = 0x2e, [VCPU_SREG_SS] = 0x36,
+	[VCPU_SREG_DS] = 0x3e, [VCPU_SREG_FS] = 0x64, [VCPU_SREG_GS] = 0x65,
+};
+
+/* The segment a prefix byte overrides to, or -1 if it is none. */
+static int segment_prefix(u8 b)
+{
+	const u8 *p = memchr(segment_prefixes, b, sizeof(segment_prefixes));
+
+	return p ? p - segment_prefixes : -1;
+}
+
 static bool is_segment_prefix(u8 b)
 {
-	return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
-	       b == 0x64 || b == 0x65;
+	return segment_prefix(b) >= 0;
 }
 
 /* Bytes of displacement (and SIB) after a ModRM byte, or -1 if invalid. */
@@ -125,4 +148,65 @@ int vmw86_decode_mov32(const u8 *insn, unsigned int avail, bool l, bool db,
 		return -EINVAL;
 	mov->len = i;
 	return 0;
+}
+
+/**
+ * vmw86_decode_string_prefixes() - the legacy prefixes of an INS or OUTS
+ * @insn: the instruction bytes at CS:RIP.
+ * @avail: how many of them could be read (0 when none: the defaults).
+ * @l: CS.L: 64-bit mode, where 0x40-0x4f are REX prefixes.
+ * @pfx: the result: the last segment override (DS without one) and whether
+ *	a 0x67 prefix toggles the address size.
+ *
+ * Scans the prefixes (segment, 0x66, 0x67, REP/REPNE, REX) up to the
+ * opcode; of several segment overrides, the last counts.
+ */
+void vmw86_decode_string_prefixes(const u8 *insn, unsigned int avail, bool l,
+				  struct vmw86_string_prefixes *pfx)
+{
+	unsigned int i;
+	int seg;
+
+	pfx->seg = VCPU_SREG_DS;
+	pfx->addr_override = false;
+	for (i = 0; i < min(avail, 15U); i++) {
+		seg = segment_prefix(insn[i]);
+		if (seg >= 0)
+			pfx->seg = seg;
+		else if (insn[i] == 0x67)
+			pfx->addr_override = true;
+		else if (insn[i] != 0x66 && insn[i] != 0xf2 && insn[i] != 0xf3 &&
+			 (!l || (insn[i] & 0xf0) != 0x40))	/* REX */
+			break;
+	}
+}
+
+/**
+ * vmw86_string_addr_size() - the address size of a string instruction
+ * @l: CS.L: 64-bit mode.
+ * @db: CS.D: 32-bit default sizes (outside 64-bit mode).
+ * @addr_override: it has a 0x67 prefix.
+ *
+ * AMD APM vol. 1, 2.2.3 "Effective Address Size": 64 bits in 64-bit mode
+ * (32 with the prefix), otherwise CS.D's size, toggled by the prefix.
+ * Return: the address size in bytes: 2, 4 or 8.
+ */
+u8 vmw86_string_addr_size(bool l, bool db, bool addr_override)
+{
+	if (l)
+		return addr_override ? 4 : 8;
+	return (db != addr_override) ? 4 : 2;
+}
+
+/**
+ * vmw86_insn_is_hlt() - is the instruction at CS:RIP a HLT?
+ * @insn: its bytes.
+ * @avail: how many of them could be read.
+ *
+ * Only the bare one-byte form (F4); a HLT behind prefixes is not
+ * recognised, and the caller then leaves it alone.
+ */
+bool vmw86_insn_is_hlt(const u8 *insn, unsigned int avail)
+{
+	return avail >= 1 && insn[0] == OPCODE_HLT;
 }

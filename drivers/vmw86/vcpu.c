@@ -205,83 +205,44 @@ static void vmw86_set_masked(unsigned long *reg, u64 mask, u64 value)
 	*reg = (*reg & ~mask) | (value & mask);
 }
 
-/**
- * struct vmw86_string_prefixes - what the prefixes of INS/OUTS change
- * @seg: the data segment of OUTS in the ES, CS, SS, DS, FS, GS encoding:
- *	DS unless overridden (AMD APM vol. 3, "OUTS").
- * @addr_override: a 0x67 prefix toggles the address size.
- */
-struct vmw86_string_prefixes {
-	int seg;
-	bool addr_override;
-};
-
 /*
  * Without the DecodeAssists feature the exit names no segment, and some
  * implementations (QEMU's) give no address size either: read the legacy
- * prefixes of the instruction at CS:RIP.
+ * prefixes of the instruction at CS:RIP (all 15 bytes or none, which
+ * leaves the defaults).
  */
-static void vmw86_string_io_prefixes(struct vmw86_vcpu *vcpu,
-				     struct vmw86_string_prefixes *pfx)
+static void vmw86_string_io_prefixes(struct vmw86_vcpu *vcpu, u64 cs_base,
+				     bool l, struct vmw86_string_prefixes *pfx)
 {
-	static const u8 seg_prefix[] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
 	u8 insn[15];
-	u64 cs_base;
-	bool db, l;
-	unsigned int i;
+	int err;
 
-	pfx->seg = 3;
-	pfx->addr_override = false;
-	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
-	if (vmw86_read_gva(vcpu, cs_base + (l ? vcpu->rip : (u32)vcpu->rip),
-			   insn, sizeof(insn)))
-		return;
-	for (i = 0; i < sizeof(insn); i++) {
-		const u8 *p = memchr(seg_prefix, insn[i], sizeof(seg_prefix));
-
-		if (p)
-			pfx->seg = p - seg_prefix;
-		else if (insn[i] == 0x67)
-			pfx->addr_override = true;
-		else if (insn[i] != 0x66 && insn[i] != 0xf2 && insn[i] != 0xf3 &&
-			 (!l || (insn[i] & 0xf0) != 0x40))	/* REX */
-			break;
-	}
+	err = vmw86_read_gva(vcpu, cs_base + (l ? vcpu->rip : (u32)vcpu->rip),
+			     insn, sizeof(insn));
+	vmw86_decode_string_prefixes(insn, err ? 0 : sizeof(insn), l, pfx);
 }
 
-/* The address size of a string instruction, in bytes (APM vol. 1, 2.2.3). */
-static u8 vmw86_string_addr_size(struct vmw86_vcpu *vcpu, bool override)
-{
-	u64 cs_base;
-	bool db, l;
-
-	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
-	if (l)
-		return override ? 4 : 8;
-	return (db != override) ? 4 : 2;
-}
-
-/* The base of segment @seg; in 64-bit mode only FS and GS have one. */
-static u64 vmw86_segment_base(struct vmw86_vcpu *vcpu, int seg)
+/*
+ * The base of segment @seg (&enum vmw86_sreg); in 64-bit mode (@l) only FS
+ * and GS have one.
+ */
+static u64 vmw86_segment_base(struct vmw86_vcpu *vcpu, bool l, int seg)
 {
 	struct vmw86_sregs sregs;
-	u64 cs_base;
-	bool db, l;
 
-	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
-	if (l && seg != 4 && seg != 5)
+	if (l && seg != VCPU_SREG_FS && seg != VCPU_SREG_GS)
 		return 0;
 	vmw86_ops->get_sregs(vcpu, &sregs);
 	switch (seg) {
-	case 0:
+	case VCPU_SREG_ES:
 		return sregs.es.base;
-	case 1:
+	case VCPU_SREG_CS:
 		return sregs.cs.base;
-	case 2:
+	case VCPU_SREG_SS:
 		return sregs.ss.base;
-	case 4:
+	case VCPU_SREG_FS:
 		return sregs.fs.base;
-	case 5:
+	case VCPU_SREG_GS:
 		return sregs.gs.base;
 	default:
 		return sregs.ds.base;
@@ -334,7 +295,8 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 	bool backwards = vcpu->rflags & X86_EFLAGS_DF;
 	int index_reg = in ? VCPU_REG_RDI : VCPU_REG_RSI;
 	struct vmw86_string_prefixes pfx;
-	u64 count = 1, gva = 0, mask = 0, index, step;
+	u64 count = 1, gva = 0, mask = 0, index, step, cs_base;
+	bool db, l;
 
 	if (in && !string && vmw86_backdoor_in(vcpu, port, size)) {
 		vcpu->rip = next_rip;
@@ -348,9 +310,10 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 	run->io.data_offset = IO_DATA_OFFSET;
 
 	if (string) {
-		vmw86_string_io_prefixes(vcpu, &pfx);
+		vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
+		vmw86_string_io_prefixes(vcpu, cs_base, l, &pfx);
 		if (!addr_size)
-			addr_size = vmw86_string_addr_size(vcpu,
+			addr_size = vmw86_string_addr_size(l, db,
 							   pfx.addr_override);
 		mask = vmw86_addr_mask(addr_size);
 		if (rep) {
@@ -367,7 +330,7 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		 * The lowest address touched, going up or down: INS writes at
 		 * ES:rDI, OUTS reads at rSI in its data segment.
 		 */
-		gva = vmw86_segment_base(vcpu, in ? 0 : pfx.seg) +
+		gva = vmw86_segment_base(vcpu, l, in ? VCPU_SREG_ES : pfx.seg) +
 		      (backwards ? ((index - (count - 1) * size) & mask) : index);
 		step = count * size;
 		if (!in) {

@@ -34,6 +34,15 @@ enum vmw86_reg {
 	VCPU_NR_REGS
 };
 
+/*
+ * Segment registers in the order of their encoding in instructions (the
+ * Sreg field and the segment-override prefixes), as KVM names them.
+ */
+enum vmw86_sreg {
+	VCPU_SREG_ES, VCPU_SREG_CS, VCPU_SREG_SS, VCPU_SREG_DS,
+	VCPU_SREG_FS, VCPU_SREG_GS,
+};
+
 /**
  * struct vmw86_memslot - one guest memory slot
  * @used: the slot is in use; the other fields are valid.
@@ -317,9 +326,24 @@ struct vmw86_mov {
 	unsigned int len;
 };
 
+/**
+ * struct vmw86_string_prefixes - what the prefixes of INS/OUTS change
+ * @seg: the data segment of OUTS (&enum vmw86_sreg): DS unless overridden
+ *	(AMD APM vol. 3, "OUTS"); INS always writes at ES.
+ * @addr_override: a 0x67 prefix toggles the address size.
+ */
+struct vmw86_string_prefixes {
+	int seg;
+	bool addr_override;
+};
+
 /* emulate.c */
 int vmw86_decode_mov32(const u8 *insn, unsigned int avail, bool l, bool db,
 		       struct vmw86_mov *mov);
+void vmw86_decode_string_prefixes(const u8 *insn, unsigned int avail, bool l,
+				  struct vmw86_string_prefixes *pfx);
+u8 vmw86_string_addr_size(bool l, bool db, bool addr_override);
+bool vmw86_insn_is_hlt(const u8 *insn, unsigned int avail);
 
 /* backdoor.c */
 bool vmw86_backdoor_in(struct vmw86_vcpu *vcpu, u16 port, u8 size);

@@ -437,12 +437,14 @@ static void save_interrupted_event(struct vmw86_vcpu *vcpu)
  */
 static void skip_hlt_before_interrupt(struct vmw86_vcpu *vcpu)
 {
+	unsigned int len;
 	bool db, l;
 	u8 insn[15];
 
 	if (vcpu->pending_irq < 0 && !vmw86_lapic_has_interrupt(vcpu))
 		return;
-	if (!vmw86_vcpu_fetch_insn(vcpu, insn, &db, &l) || insn[0] != 0xf4)
+	len = vmw86_vcpu_fetch_insn(vcpu, insn, &db, &l);
+	if (!vmw86_insn_is_hlt(insn, len))
 		return;
 	vcpu->rip = l ? vcpu->rip + 1 : (u32)(vcpu->rip + 1);
 }
