@@ -142,6 +142,8 @@ struct vmw86_pending_io {
  * @xcr0: the guest's XCR0.
  * @pkru: the guest's PKRU, which the FPU swap leaves alone: the backend
  *	switches it around VMRUN.
+ * @tsc_aux: the guest's TSC_AUX (RDTSCP's ECX, RDPID), which the backend
+ *	loads around VMRUN, since RDPID cannot be intercepted.
  * @cpuid: the CPUID table; @cpuid_nent entries.
  * @io: a port input to complete on the next run.
  * @state_dirty: user space changed the vCPU's state since its last
@@ -173,6 +175,7 @@ struct vmw86_vcpu {
 	struct fpu_guest guest_fpu;
 	u64 xcr0;
 	u32 pkru;
+	u64 tsc_aux;
 
 	struct vmw86_cpuid_entry *cpuid;
 	unsigned int cpuid_nent;
@@ -209,8 +212,9 @@ struct vmw86_paging_state {
  * @vcpu_run: run until an exit for user space (returns 0 with
  *	vcpu->run->exit_reason set) or an error (negative errno).
  * @get_sregs: @set_sregs: special registers.
- * @get_msr: @set_msr: an MSR the vCPU keeps; -ENOENT if it keeps none by
- *	that number, -EINVAL for a value the guest could not write either.
+ * @get_msr: @set_msr: an MSR whose value the backend's guest state holds
+ *	(those the hardware loads on entry); -ENOENT for any other. @set_msr
+ *	only stores: msr.c has checked the value as the guest's WRMSR would.
  * @get_paging_state: CR0, CR3, CR4 and EFER for a guest page walk.
  * @get_code_segment: CS base and its D and L bits, for instruction fetch.
  * @vcpu_reset: put the vCPU in the processor's RESET/INIT state.
@@ -348,14 +352,16 @@ bool vmw86_insn_is_hlt(const u8 *insn, unsigned int avail);
 /* backdoor.c */
 bool vmw86_backdoor_in(struct vmw86_vcpu *vcpu, u16 port, u8 size);
 
+/* msr.c */
+int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
+int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
+
 /* vcpu.c */
 int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);
 void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu);
 unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
 				   bool *db, bool *l);
 int vmw86_vcpu_halt(struct vmw86_vcpu *vcpu);
-int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
-int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
 void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu);
 bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu);
 bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu);

@@ -2,7 +2,7 @@
 /*
  * vmw86 SVM exits: what each #VMEXIT code means for the vCPU (AMD APM vol.
  * 2, 15.9-15.13 for the intercepts and appendix C for the codes), the MSRs
- * the vCPU keeps, and the architectural reset state.
+ * the VMCB holds, and the architectural reset state.
  *
  * A handler returns 1 to re-enter the guest, 0 to return to user space with
  * vcpu->run describing the exit, or a negative errno.
@@ -28,7 +28,6 @@
 /* NPF EXITINFO1 bit 33: the fault hit a guest page table (APM 15.25.6). */
 #define NPF_GUEST_PAGE_WALK	BIT_ULL(33)
 
-#define EFER_GUEST_WRITABLE	(EFER_SCE | EFER_LME | EFER_NX | EFER_FFXSR)
 #define PAT_RESET_VALUE		0x0007040600070406ULL
 
 /**
@@ -123,38 +122,17 @@ void svm_init_vmcb_state(struct vmw86_vcpu *vcpu)
 	vcpu->state_dirty = true;
 }
 
-static bool is_canonical(u64 addr)
-{
-	return sign_extend64(addr, boot_cpu_data.x86_virt_bits - 1) == addr;
-}
-
-/* Every PAT entry must be a defined memory type (APM vol. 2, 7.8.1). */
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = (pat >> (i * 8)) & 0xff;
-
-		if (type != 0 && type != 1 && (type < 4 || type > 7))
-			return false;
-	}
-	return true;
-}
-
 /**
- * svm_get_msr() - read an MSR the vCPU keeps
+ * svm_get_msr() - read an MSR whose value the VMCB holds
  * @vcpu: the vCPU.
  * @index: the MSR.
  * @data: the value.
  *
- * Return: 0, or -ENOENT for an MSR vmw86 does not keep (a guest RDMSR of
- * it gets #GP).
+ * Return: 0, or -ENOENT for an MSR the VMCB does not hold.
  */
 int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save_area *save = &svm->vmcb->save;
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
 
 	switch (index) {
 	case MSR_EFER:
@@ -193,17 +171,6 @@ int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_CR_PAT:
 		*data = save->g_pat;
 		break;
-	case MSR_TSC_AUX:
-		*data = svm->tsc_aux;
-		break;
-	case MSR_K8_INT_PENDING_MSG:
-		/*
-		 * C1E is never on in a virtual CPU (the guest has no SMI or
-		 * ACPI C-state hardware); Linux reads this on CPU families
-		 * with AMD erratum 400 and expects no #GP.
-		 */
-		*data = 0;
-		break;
 	default:
 		return -ENOENT;
 	}
@@ -211,65 +178,33 @@ int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 }
 
 /**
- * svm_set_msr() - write an MSR the vCPU keeps
+ * svm_set_msr() - store an MSR whose value the VMCB holds
  * @vcpu: the vCPU.
  * @index: the MSR.
- * @data: the value.
+ * @data: the value, already checked by the core (msr.c).
  *
- * Applies the checks the hardware's WRMSR would (reserved bits, canonical
- * addresses), so that no value reaches VMLOAD or VMRUN that the guest
- * could not have written itself.
- *
- * Return: 0; -ENOENT for an MSR vmw86 does not keep; -EINVAL for a refused
- * value (a guest WRMSR gets #GP for either).
+ * Return: 0, or -ENOENT for an MSR the VMCB does not hold.
  */
 int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save_area *save = &svm->vmcb->save;
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
 
 	switch (index) {
 	case MSR_EFER:
-		if (data & ~(EFER_GUEST_WRITABLE | EFER_LMA))
-			return -EINVAL;
-		/* LME cannot change while paging is on (APM vol. 2, 14.6.1). */
-		if ((save->cr0 & X86_CR0_PG) &&
-		    ((data ^ save->efer) & EFER_LME))
-			return -EINVAL;
-		/* LMA is the processor's to set (APM vol. 2, 14.6). */
-		save->efer = (data & EFER_GUEST_WRITABLE) |
-			     (save->efer & EFER_LMA) | EFER_SVME;
-		return 0;
+		/* The guest runs with SVME set; it never sees it (APM 15.5.1). */
+		save->efer = data | EFER_SVME;
+		break;
 	case MSR_STAR:
 		save->star = data;
-		return 0;
-	case MSR_SYSCALL_MASK:
-		save->sfmask = data;
-		return 0;
-	case MSR_IA32_SYSENTER_CS:
-		save->sysenter_cs = data;
-		return 0;
-	case MSR_IA32_CR_PAT:
-		if (!pat_valid(data))
-			return -EINVAL;
-		save->g_pat = data;
-		return 0;
-	case MSR_TSC_AUX:
-		if (data >> 32)
-			return -EINVAL;
-		svm->tsc_aux = data;
-		return 0;
-	}
-
-	/* The rest hold addresses, which must be canonical. */
-	if (!is_canonical(data))
-		return -EINVAL;
-	switch (index) {
+		break;
 	case MSR_LSTAR:
 		save->lstar = data;
 		break;
 	case MSR_CSTAR:
 		save->cstar = data;
+		break;
+	case MSR_SYSCALL_MASK:
+		save->sfmask = data;
 		break;
 	case MSR_KERNEL_GS_BASE:
 		save->kernel_gs_base = data;
@@ -280,11 +215,17 @@ int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 	case MSR_GS_BASE:
 		save->gs.base = data;
 		break;
+	case MSR_IA32_SYSENTER_CS:
+		save->sysenter_cs = data;
+		break;
 	case MSR_IA32_SYSENTER_ESP:
 		save->sysenter_esp = data;
 		break;
 	case MSR_IA32_SYSENTER_EIP:
 		save->sysenter_eip = data;
+		break;
+	case MSR_IA32_CR_PAT:
+		save->g_pat = data;
 		break;
 	default:
 		return -ENOENT;
@@ -388,12 +329,11 @@ static int handle_xsetbv(struct vmw86_vcpu *vcpu)
 
 static int handle_rdtscp(struct vmw86_vcpu *vcpu)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
 	u64 tsc = vmw86_vm_read_tsc(vcpu->vm);
 
 	vcpu->regs[VCPU_REG_RAX] = lower_32_bits(tsc);
 	vcpu->regs[VCPU_REG_RDX] = upper_32_bits(tsc);
-	vcpu->regs[VCPU_REG_RCX] = svm->tsc_aux;
+	vcpu->regs[VCPU_REG_RCX] = vcpu->tsc_aux;
 	skip_insn(vcpu, LEN_RDTSCP);
 	return 1;
 }

@@ -443,9 +443,9 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	 * the return to user space; two WRMSRs per world switch are the
 	 * simpler price, paid only while the values differ.)
 	 */
-	tsc_aux_switched = has_tsc_aux && svm->tsc_aux != sd->host_tsc_aux;
+	tsc_aux_switched = has_tsc_aux && vcpu->tsc_aux != sd->host_tsc_aux;
 	if (tsc_aux_switched)
-		wrmsrl(MSR_TSC_AUX, svm->tsc_aux);
+		wrmsrl(MSR_TSC_AUX, vcpu->tsc_aux);
 
 	clgi();
 	raw_local_irq_enable();

@@ -73,7 +73,6 @@ struct svm_vm {
  * @dr_loaded: the guest touched DR0-DR3, which are now switched on every
  *	world switch instead of intercepted.
  * @guest_dr: the guest's DR0-DR3 while @dr_loaded.
- * @tsc_aux: the guest's TSC_AUX, returned in ECX by RDTSCP.
  * @entry_save: the save area as it was before the first VMRUN after user
  *	space changed the state; put back if that VMRUN fails, because a
  *	failed VMRUN may leave other values there (QEMU's SVM writes the
@@ -94,7 +93,6 @@ struct svm_vcpu {
 	u32 reinject, reinject_err;
 	bool dr_loaded;
 	unsigned long guest_dr[4];
-	u64 tsc_aux;
 	struct vmcb_save_area *entry_save;
 	bool entry_save_valid;
 	u64 entry_rip;
