@@ -966,7 +966,7 @@ static bool sipi_wakes(struct vmw86_vcpu *vcpu)
  * @vcpu: the vCPU (its thread).
  *
  * Sleeps until a STARTUP IPI arrives, then puts the vCPU in the state INIT
- * leaves (vmw86_backend_ops.vcpu_reset) and starts it in real mode at
+ * leaves (vmw86_vcpu_reset()) and starts it in real mode at
  * vector << 8 : 0 (SDM vol. 3, 8.4.4.1 and 10.6.1).
  *
  * Return: 0 once the vCPU is runnable; -EINTR with vcpu->run set for
@@ -982,7 +982,7 @@ int vmw86_lapic_wait_for_sipi(struct vmw86_vcpu *vcpu)
 		lapic_process_events(apic);
 		if (test_and_clear_bit(VMW86_LAPIC_EV_SIPI, &apic->events)) {
 			vector = READ_ONCE(apic->sipi_vector);
-			vmw86_ops->vcpu_reset(vcpu);
+			vmw86_vcpu_reset(vcpu);
 			vmw86_ops->get_sregs(vcpu, &sregs);
 			sregs.cs.selector = vector << 8;
 			sregs.cs.base = (u64)vector << 12;

@@ -766,6 +766,7 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
 	ret = vmw86_ops->vcpu_create(vcpu);
 	if (ret)
 		goto err_cpuid;
+	vmw86_vcpu_reset(vcpu);
 	if (vm->has_lapic) {
 		ret = vmw86_lapic_create(vcpu);
 		if (ret)

@@ -135,6 +135,8 @@ struct vmw86_pending_io {
  * @run_page: @io_page: backing pages of @run and @io_data.
  * @regs: GPRs, in &enum vmw86_reg order; the backend loads them at VMRUN.
  * @rip: @rflags: the guest's RIP and RFLAGS, authoritative outside VMRUN.
+ * @dr6: @dr7: the guest's DR6 and DR7, likewise (the backend loads them
+ *	at VMRUN and reads them back at #VMEXIT).
  * @cpu: host CPU of the last VMRUN; valid while @mode is IN_GUEST_MODE.
  * @mode: &enum vmw86_vcpu_mode, written with interrupts off.
  * @tlb_gen: the VM's @tlb_gen this vCPU's TLB is known to reflect.
@@ -167,6 +169,7 @@ struct vmw86_vcpu {
 
 	unsigned long regs[VCPU_NR_REGS];
 	u64 rip, rflags;
+	u64 dr6, dr7;
 
 	int cpu;
 	int mode;
@@ -208,7 +211,8 @@ struct vmw86_paging_state {
  *	-EBUSY if another hypervisor already has it.
  * @disable_cpu: turn it off for the calling CPU (interrupts off).
  * @vm_init: @vm_destroy: per-VM state.
- * @vcpu_create: @vcpu_free: per-vCPU state, including the reset state.
+ * @vcpu_create: @vcpu_free: per-vCPU state; the core resets the new vCPU
+ *	(vmw86_vcpu_reset()) after @vcpu_create.
  * @vcpu_run: run until an exit for user space (returns 0 with
  *	vcpu->run->exit_reason set) or an error (negative errno).
  * @get_sregs: @set_sregs: special registers.
@@ -217,7 +221,10 @@ struct vmw86_paging_state {
  *	only stores: msr.c has checked the value as the guest's WRMSR would.
  * @get_paging_state: CR0, CR3, CR4 and EFER for a guest page walk.
  * @get_code_segment: CS base and its D and L bits, for instruction fetch.
- * @vcpu_reset: put the vCPU in the processor's RESET/INIT state.
+ * @vcpu_reset: clear the guest state the backend holds (zero, except
+ *	what its hardware requires) and any event waiting for injection;
+ *	vmw86_vcpu_reset() then loads the RESET values through @set_sregs
+ *	and @set_msr.
  * @get_interrupt_state: the guest's RFLAGS.IF, whether it is in an
  *	interrupt shadow, and whether it can take an external interrupt now
  *	(IF set, no shadow, no other event waiting for injection).
@@ -355,6 +362,9 @@ bool vmw86_backdoor_in(struct vmw86_vcpu *vcpu, u16 port, u8 size);
 /* msr.c */
 int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
 int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
+
+/* reset.c */
+void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu);
 
 /* vcpu.c */
 int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);

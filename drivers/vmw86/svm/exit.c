@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmw86 SVM exits: what each #VMEXIT code means for the vCPU (AMD APM vol.
- * 2, 15.9-15.13 for the intercepts and appendix C for the codes), the MSRs
- * the VMCB holds, and the architectural reset state.
+ * 2, 15.9-15.13 for the intercepts and appendix C for the codes), and the
+ * MSRs the VMCB holds.
  *
  * A handler returns 1 to re-enter the guest, 0 to return to user space with
  * vcpu->run describing the exit, or a negative errno.
@@ -27,8 +27,6 @@
 
 /* NPF EXITINFO1 bit 33: the fault hit a guest page table (APM 15.25.6). */
 #define NPF_GUEST_PAGE_WALK	BIT_ULL(33)
-
-#define PAT_RESET_VALUE		0x0007040600070406ULL
 
 /**
  * svm_inject_exception() - deliver an exception to the guest on next VMRUN
@@ -74,52 +72,23 @@ static void skip_insn(struct vmw86_vcpu *vcpu, unsigned int len)
 		vcpu->rip += len;
 }
 
-static void set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,
-		    u16 attrib)
-{
-	seg->selector = sel;
-	seg->base = base;
-	seg->limit = limit;
-	seg->attrib = attrib;
-}
-
 /**
- * svm_init_vmcb_state() - put the vCPU in the x86 reset state
+ * svm_vcpu_reset() - clear the guest state the VMCB holds
  * @vcpu: the vCPU.
  *
- * The state after RESET (AMD APM vol. 2, 14.1.3 "Processor Initialization
- * State"): real mode at F000:FFF0 with CS base FFFF0000, caches disabled.
+ * Zeroes the save area (EFER.SVME set, as VMRUN requires) and drops any
+ * event waiting for injection or re-injection; the core then loads the
+ * RESET values (reset.c).
  */
-void svm_init_vmcb_state(struct vmw86_vcpu *vcpu)
+void svm_vcpu_reset(struct vmw86_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *save = &svm->vmcb->save;
 
 	memset(save, 0, sizeof(*save));
-	set_seg(&save->cs, 0xf000, 0xffff0000, 0xffff, 0x9b);
-	set_seg(&save->ds, 0, 0, 0xffff, 0x93);
-	set_seg(&save->es, 0, 0, 0xffff, 0x93);
-	set_seg(&save->fs, 0, 0, 0xffff, 0x93);
-	set_seg(&save->gs, 0, 0, 0xffff, 0x93);
-	set_seg(&save->ss, 0, 0, 0xffff, 0x93);
-	set_seg(&save->gdtr, 0, 0, 0xffff, 0);
-	set_seg(&save->idtr, 0, 0, 0xffff, 0);
-	set_seg(&save->ldtr, 0, 0, 0xffff, 0x82);
-	set_seg(&save->tr, 0, 0, 0xffff, 0x8b);
-	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
 	save->efer = EFER_SVME;
-	save->dr6 = 0xffff0ff0;
-	save->dr7 = 0x400;
-	save->g_pat = PAT_RESET_VALUE;
-
-	memset(vcpu->regs, 0, sizeof(vcpu->regs));
-	vcpu->rip = 0xfff0;
-	vcpu->rflags = X86_EFLAGS_FIXED;
-	vcpu->xcr0 = XFEATURE_MASK_FP;
 	svm->reinject = 0;
 	svm->vmcb->control.event_inj = 0;
-	svm->vmcb->control.int_ctl &= ~V_TPR_MASK;
-	vcpu->state_dirty = true;
 }
 
 /**
@@ -457,7 +426,7 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 		 */
 		run->shutdown.rip = vcpu->rip;
 		run->shutdown.cr3 = svm->vmcb->save.cr3;
-		svm_init_vmcb_state(vcpu);
+		vmw86_vcpu_reset(vcpu);
 		run->exit_reason = VMW86_EXIT_SHUTDOWN;
 		return 0;
 	case SVM_EXIT_INVD:

@@ -305,7 +305,6 @@ static int svm_vcpu_create(struct vmw86_vcpu *vcpu)
 	vcpu->arch = svm;
 
 	svm_init_vmcb_control(vcpu);
-	svm_init_vmcb_state(vcpu);
 	return 0;
 }
 
@@ -357,7 +356,7 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
 	bool ospke = cpu_feature_enabled(X86_FEATURE_OSPKE);
 	u32 host_pkru = 0;
-	bool tsc_aux_switched;
+	bool tsc_aux_switched, state_lost = false;
 	u32 int_ctl;
 	s64 gen;
 
@@ -397,6 +396,8 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	vmcb->save.rip = vcpu->rip;
 	svm->entry_rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
+	vmcb->save.dr6 = vcpu->dr6;
+	vmcb->save.dr7 = vcpu->dr7;
 	if (svm->reinject) {
 		vmcb->control.event_inj = svm->reinject;
 		vmcb->control.event_inj_err = svm->reinject_err;
@@ -488,19 +489,26 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 		if (svm->entry_save_valid)
 			memcpy(&vmcb->save, svm->entry_save, sizeof(vmcb->save));
 		else
-			svm_init_vmcb_state(vcpu);
+			state_lost = true;
 	} else {
 		vcpu->state_dirty = false;
 		svm->entry_save_valid = false;
 	}
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	vmcb->control.event_inj = 0;
+	if (state_lost) {
+		/* No copy of what the guest ran with: start it afresh. */
+		vmw86_vcpu_reset(vcpu);
+	} else {
+		vcpu->regs[VCPU_REG_RAX] = vmcb->save.rax;
+		vcpu->regs[VCPU_REG_RSP] = vmcb->save.rsp;
+		vcpu->rip = vmcb->save.rip;
+		vcpu->rflags = vmcb->save.rflags;
+		vcpu->dr6 = vmcb->save.dr6;
+		vcpu->dr7 = vmcb->save.dr7;
+	}
 	if (vcpu->lapic)
 		vmw86_lapic_set_cr8(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
-	vcpu->regs[VCPU_REG_RAX] = vmcb->save.rax;
-	vcpu->regs[VCPU_REG_RSP] = vmcb->save.rsp;
-	vcpu->rip = vmcb->save.rip;
-	vcpu->rflags = vmcb->save.rflags;
 	return 0;
 }
 
@@ -836,7 +844,7 @@ const struct vmw86_backend_ops vmw86_svm_ops = {
 	.get_paging_state = svm_get_paging_state,
 	.get_code_segment = svm_get_code_segment,
 	.get_interrupt_state = svm_get_interrupt_state,
-	.vcpu_reset = svm_init_vmcb_state,
+	.vcpu_reset = svm_vcpu_reset,
 	.zap_gpa_range = svm_npt_zap_range,
 	.map_gpa = svm_npt_map,
 	.topup_mmu_cache = svm_npt_topup_cache,
