@@ -344,42 +344,33 @@ static bool svm_in_shadow(struct vmw86_vcpu *vcpu)
 	       vmcb->save.rip == vcpu->rip;
 }
 
-/*
- * One world switch, with interrupts off. Returns 0 after a #VMEXIT, 1 when
- * an event posted to the local APIC in the meantime called the entry off
- * (the caller takes it and tries again), -EIO if SVM is off.
+/**
+ * struct svm_switch - what one world switch carries from before VMRUN to after
+ * @host_pkru: the host's PKRU, to put back.
+ * @tsc_aux_switched: the guest's TSC_AUX is in the MSR and the host's must
+ *	go back.
+ * @int_ctl: VMCB.INT_CTL as it went into VMRUN, to put back after a failed
+ *	one.
  */
-static int svm_enter_guest(struct vmw86_vcpu *vcpu)
+struct svm_switch {
+	u32 host_pkru;
+	bool tsc_aux_switched;
+	u32 int_ctl;
+};
+
+/*
+ * Load the guest's state for VMRUN: the VMCB's (ASID, TSC offset, RAX,
+ * RSP, RIP, RFLAGS, DR6, DR7, an event to re-inject), then the registers
+ * VMRUN leaves alone (XCR0, PKRU, DR0-3, TSC_AUX). With interrupts off and
+ * the vCPU in guest mode; @gen is the VM's tlb_gen read after that.
+ */
+static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
+				 struct svm_cpu_data *sd, s64 gen,
+				 struct svm_switch *sw)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
-	bool ospke = cpu_feature_enabled(X86_FEATURE_OSPKE);
-	u32 host_pkru = 0;
-	bool tsc_aux_switched, state_lost = false;
-	u32 int_ctl;
-	s64 gen;
 
-	if (!sd->enabled)
-		return -EIO;
-
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-
-	vcpu->cpu = smp_processor_id();
-	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST_MODE);
-	/*
-	 * Pairs with vmw86_vm_flush_tlbs(), vmw86_vm_write_tsc() and
-	 * vmw86_vcpu_kick(): mode is visible before tlb_gen, the TSC offset
-	 * and the APIC's events are read, so a later change kicks the vCPU
-	 * out of the guest.
-	 */
-	smp_mb();
-	if (vmw86_lapic_has_events(vcpu)) {
-		WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
-		return 1;
-	}
-	gen = atomic64_read(&vcpu->vm->tlb_gen);
 	/* The VM's one TSC: read after ->mode, as tlb_gen is. */
 	vmcb->control.tsc_offset = READ_ONCE(vcpu->vm->tsc_offset);
 	if (svm->asid_cpu != vcpu->cpu ||
@@ -411,9 +402,9 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-	if (ospke) {
-		host_pkru = rdpkru();
-		if (vcpu->pkru != host_pkru)
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
+		sw->host_pkru = rdpkru();
+		if (vcpu->pkru != sw->host_pkru)
 			wrpkru(vcpu->pkru);
 	}
 	/* With V_INTR_MASKING, guest CR8 is V_TPR (APM 15.21.1). */
@@ -430,7 +421,7 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	 * put back what the VMCB held (V_TPR included).
 	 */
 	vmcb->control.int_ctl |= V_INTR_MASKING_MASK;
-	int_ctl = vmcb->control.int_ctl;
+	sw->int_ctl = vmcb->control.int_ctl;
 	if (svm->dr_loaded) {
 		set_debugreg(svm->guest_dr[0], 0);
 		set_debugreg(svm->guest_dr[1], 1);
@@ -439,24 +430,30 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	}
 
 	/*
-	 * Interrupts are off from here to the restore below, so no host code
-	 * on this CPU sees the guest's TSC_AUX. (KVM defers the restore to
-	 * the return to user space; two WRMSRs per world switch are the
-	 * simpler price, paid only while the values differ.)
+	 * Interrupts are off from here to the restore in svm_put_host_state(),
+	 * so no host code on this CPU sees the guest's TSC_AUX. (KVM defers
+	 * the restore to the return to user space; two WRMSRs per world
+	 * switch are the simpler price, paid only while the values differ.)
 	 */
-	tsc_aux_switched = has_tsc_aux && vcpu->tsc_aux != sd->host_tsc_aux;
-	if (tsc_aux_switched)
+	sw->tsc_aux_switched = has_tsc_aux && vcpu->tsc_aux != sd->host_tsc_aux;
+	if (sw->tsc_aux_switched)
 		wrmsrl(MSR_TSC_AUX, vcpu->tsc_aux);
+}
 
-	clgi();
-	raw_local_irq_enable();
-	vmw86_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
-	raw_local_irq_disable();
+/*
+ * Put back the host's state after #VMEXIT, before anything can run on this
+ * CPU (interrupts off, GIF still 0): TSC_AUX, DR0-3 and DR7, PKRU and XCR0,
+ * keeping the guest's DR0-3, PKRU and XCR0 for the next entry.
+ */
+static void svm_put_host_state(struct vmw86_vcpu *vcpu,
+			       struct svm_cpu_data *sd,
+			       const struct svm_switch *sw)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
 
-	if (tsc_aux_switched)
+	if (sw->tsc_aux_switched)
 		wrmsrl(MSR_TSC_AUX, sd->host_tsc_aux);
 
-	/* The host's view again, before anything can run on this CPU. */
 	if (svm->dr_loaded) {
 		get_debugreg(svm->guest_dr[0], 0);
 		get_debugreg(svm->guest_dr[1], 1);
@@ -466,10 +463,10 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	/* #VMEXIT leaves DR7 with breakpoints off: put the host's back. */
 	if (svm->dr_loaded || hw_breakpoint_active())
 		hw_breakpoint_restore();
-	if (ospke) {
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
 		vcpu->pkru = rdpkru();
-		if (vcpu->pkru != host_pkru)
-			wrpkru(host_pkru);
+		if (vcpu->pkru != sw->host_pkru)
+			wrpkru(sw->host_pkru);
 	}
 	if (host_xcr0) {
 		/*
@@ -480,12 +477,22 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 		if (vcpu->xcr0 != host_xcr0)
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	}
-	stgi();
+}
 
-	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
+/*
+ * After #VMEXIT: the vCPU's RAX, RSP, RIP, RFLAGS, DR6, DR7 and CR8 from
+ * the VMCB, and after a failed VMRUN the VMCB as it was before it.
+ */
+static void svm_read_guest_state(struct vmw86_vcpu *vcpu,
+				 const struct svm_switch *sw)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	bool state_lost = false;
+
 	if (vmcb->control.exit_code == (u32)SVM_EXIT_ERR) {
 		/* Keep what user space set; expose nothing VMRUN left there. */
-		vmcb->control.int_ctl = int_ctl;
+		vmcb->control.int_ctl = sw->int_ctl;
 		if (svm->entry_save_valid)
 			memcpy(&vmcb->save, svm->entry_save, sizeof(vmcb->save));
 		else
@@ -509,6 +516,49 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	}
 	if (vcpu->lapic)
 		vmw86_lapic_set_cr8(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
+}
+
+/*
+ * One world switch, with interrupts off. Returns 0 after a #VMEXIT, 1 when
+ * an event posted to the local APIC in the meantime called the entry off
+ * (the caller takes it and tries again), -EIO if SVM is off.
+ */
+static int svm_enter_guest(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
+	struct svm_switch sw;
+
+	if (!sd->enabled)
+		return -EIO;
+
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
+	vcpu->cpu = smp_processor_id();
+	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST_MODE);
+	/*
+	 * Pairs with vmw86_vm_flush_tlbs(), vmw86_vm_write_tsc() and
+	 * vmw86_vcpu_kick(): mode is visible before tlb_gen, the TSC offset
+	 * and the APIC's events are read, so a later change kicks the vCPU
+	 * out of the guest.
+	 */
+	smp_mb();
+	if (vmw86_lapic_has_events(vcpu)) {
+		WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
+		return 1;
+	}
+	svm_load_guest_state(vcpu, sd, atomic64_read(&vcpu->vm->tlb_gen), &sw);
+
+	clgi();
+	raw_local_irq_enable();
+	vmw86_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
+	raw_local_irq_disable();
+	svm_put_host_state(vcpu, sd, &sw);
+	stgi();
+
+	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
+	svm_read_guest_state(vcpu, &sw);
 	return 0;
 }
 
