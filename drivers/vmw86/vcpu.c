@@ -446,12 +446,13 @@ static void vmw86_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
 static void vmw86_report_interrupt_state(struct vmw86_vcpu *vcpu)
 {
 	struct vmw86_run *run = vcpu->run;
-	bool if_flag, shadow, can_inject;
+	struct vmw86_interrupt_state st;
 
-	vmw86_ops->get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
-	run->if_flag = if_flag;
-	run->interrupt_shadow = shadow;
-	run->ready_for_interrupt_injection = can_inject && vcpu->pending_irq < 0 &&
+	vmw86_ops->get_interrupt_state(vcpu, &st);
+	run->if_flag = st.if_flag;
+	run->interrupt_shadow = st.shadow;
+	run->ready_for_interrupt_injection = vmw86_can_take_interrupt(&st) &&
+					     vcpu->pending_irq < 0 &&
 					     vmw86_lapic_accepts_extint(vcpu);
 }
 
@@ -467,14 +468,15 @@ static void vmw86_report_interrupt_state(struct vmw86_vcpu *vcpu)
  */
 bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu)
 {
-	bool if_flag, shadow, can_inject;
+	struct vmw86_interrupt_state st;
 
 	if (!READ_ONCE(vcpu->run->request_interrupt_window) ||
 	    vcpu->pending_irq >= 0)
 		return false;
-	vmw86_ops->get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
+	vmw86_ops->get_interrupt_state(vcpu, &st);
 	/* The window is for VMW86_INTERRUPT: closed while LINT0 refuses it. */
-	if (!can_inject || !vmw86_lapic_accepts_extint(vcpu))
+	if (!vmw86_can_take_interrupt(&st) ||
+	    !vmw86_lapic_accepts_extint(vcpu))
 		return false;
 	vcpu->run->exit_reason = VMW86_EXIT_IRQ_WINDOW_OPEN;
 	return true;

@@ -201,6 +201,32 @@ struct vmw86_paging_state {
 };
 
 /**
+ * struct vmw86_interrupt_state - may the guest take an event now?
+ * @if_flag: RFLAGS.IF.
+ * @shadow: an interrupt shadow (after STI or MOV SS) covers the next
+ *	instruction.
+ * @event_pending: an event already waits for delivery at the next entry:
+ *	one whose delivery an exit interrupted, or one injected since.
+ */
+struct vmw86_interrupt_state {
+	bool if_flag, shadow, event_pending;
+};
+
+/* Can an external interrupt be injected now? */
+static inline bool
+vmw86_can_take_interrupt(const struct vmw86_interrupt_state *st)
+{
+	return st->if_flag && !st->shadow && !st->event_pending;
+}
+
+/* What &vmw86_backend_ops.inject_event delivers. */
+enum vmw86_event_type {
+	VMW86_EVENT_INTR,	/* an external interrupt, @vector */
+	VMW86_EVENT_NMI,
+	VMW86_EVENT_EXCEPTION,	/* @vector, with an error code if @has_err */
+};
+
+/**
  * struct vmw86_backend_ops - what a vendor backend provides
  * @name: shown in the load message.
  * @probe: can this CPU run guests? Returns 0 or an errno with a message
@@ -226,8 +252,16 @@ struct vmw86_paging_state {
  *	vmw86_vcpu_reset() then loads the RESET values through @set_sregs
  *	and @set_msr.
  * @get_interrupt_state: the guest's RFLAGS.IF, whether it is in an
- *	interrupt shadow, and whether it can take an external interrupt now
- *	(IF set, no shadow, no other event waiting for injection).
+ *	interrupt shadow, and whether an event already waits for injection.
+ * @inject_event: deliver an interrupt, an NMI or an exception at the next
+ *	entry (an exception with RIP on the faulting instruction); the core
+ *	injects only when @get_interrupt_state allows it, except exceptions,
+ *	which replace any event waiting for re-injection. After an NMI the
+ *	backend keeps NMIs blocked until the guest's IRET and reports that
+ *	IRET in the exit.
+ * @set_event_windows: ask for an exit as soon as the guest can take an
+ *	external interrupt (@irq) or an NMI held by the one in progress
+ *	(@nmi), or stop asking.
  * @zap_gpa_range: drop nested page table entries for [gpa, gpa + size);
  *	called with vm->mmu_lock held; returns true if any were present.
  * @map_gpa: map the 4 KiB page of guest physical memory at @gpa to @pfn,
@@ -261,8 +295,11 @@ struct vmw86_backend_ops {
 				 struct vmw86_paging_state *ps);
 	void (*get_code_segment)(struct vmw86_vcpu *vcpu, u64 *base,
 				 bool *db, bool *l);
-	void (*get_interrupt_state)(struct vmw86_vcpu *vcpu, bool *if_flag,
-				    bool *shadow, bool *can_inject);
+	void (*get_interrupt_state)(struct vmw86_vcpu *vcpu,
+				    struct vmw86_interrupt_state *st);
+	void (*inject_event)(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
+			     u8 vector, bool has_err, u32 err);
+	void (*set_event_windows)(struct vmw86_vcpu *vcpu, bool irq, bool nmi);
 	void (*vcpu_reset)(struct vmw86_vcpu *vcpu);
 
 	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
@@ -362,6 +399,9 @@ bool vmw86_backdoor_in(struct vmw86_vcpu *vcpu, u16 port, u8 size);
 /* msr.c */
 int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
 int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
+
+/* run.c */
+void vmw86_vcpu_inject_events(struct vmw86_vcpu *vcpu);
 
 /* reset.c */
 void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu);

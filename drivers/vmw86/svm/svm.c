@@ -562,16 +562,42 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	return 0;
 }
 
-static void svm_get_interrupt_state(struct vmw86_vcpu *vcpu, bool *if_flag,
-				    bool *shadow, bool *can_inject)
+static void svm_get_interrupt_state(struct vmw86_vcpu *vcpu,
+				    struct vmw86_interrupt_state *st)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_control_area *c = &svm->vmcb->control;
 
-	*if_flag = vcpu->rflags & X86_EFLAGS_IF;
-	*shadow = svm_in_shadow(vcpu);
-	*can_inject = *if_flag && !*shadow && !svm->reinject &&
-		      !(c->event_inj & SVM_EVTINJ_VALID);
+	st->if_flag = vcpu->rflags & X86_EFLAGS_IF;
+	st->shadow = svm_in_shadow(vcpu);
+	st->event_pending = svm->reinject ||
+			    (svm->vmcb->control.event_inj & SVM_EVTINJ_VALID);
+}
+
+/*
+ * EVENTINJ (APM 15.20). An NMI blocks further NMIs until the IRET of its
+ * handler, which SVM without vNMI does not track: intercept the IRET
+ * (svm_nmi_iret()).
+ */
+static void svm_inject_event(struct vmw86_vcpu *vcpu,
+			     enum vmw86_event_type type, u8 vector,
+			     bool has_err, u32 err)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	switch (type) {
+	case VMW86_EVENT_INTR:
+		vmcb->control.event_inj = vector | SVM_EVTINJ_TYPE_INTR |
+					  SVM_EVTINJ_VALID;
+		break;
+	case VMW86_EVENT_NMI:
+		vmcb->control.event_inj = X86_TRAP_NMI | SVM_EVTINJ_TYPE_NMI |
+					  SVM_EVTINJ_VALID;
+		set_intercept(vmcb, INTERCEPT_IRET);
+		break;
+	case VMW86_EVENT_EXCEPTION:
+		svm_inject_exception(vcpu, vector, has_err, err);
+		break;
+	}
 }
 
 /**
@@ -587,58 +613,24 @@ void svm_clear_irq_window(struct vmw86_vcpu *vcpu)
 }
 
 /*
- * Deliver a queued external interrupt if the guest can take it now (EVENTINJ,
- * APM 15.20); otherwise, or when user space waits for the window, post a
- * virtual interrupt that the guest cannot mask by TPR and intercept its
- * acceptance (V_IRQ with the VINTR intercept, APM 15.21.4): the #VMEXIT comes
- * exactly when RFLAGS.IF is set and no interrupt shadow is in effect.
+ * The interrupt window: post a virtual interrupt that the guest cannot
+ * mask by TPR and intercept its acceptance (V_IRQ with the VINTR
+ * intercept, APM 15.21.4): the #VMEXIT comes exactly when RFLAGS.IF is set
+ * and no interrupt shadow is in effect.
+ *
+ * SVM has no NMI window. A held NMI exits as soon as its handler's IRET
+ * (already intercepted, svm_nmi_iret()) restores IF: through the same
+ * interrupt window, asked for only while IF is clear. (With IF already set
+ * the window would exit before the IRET, again and again: then the NMI
+ * waits for a later exit.)
  */
-static void svm_prepare_interrupts(struct vmw86_vcpu *vcpu)
+static void svm_set_event_windows(struct vmw86_vcpu *vcpu, bool irq, bool nmi)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	bool if_flag, shadow, can_inject, want_window = false;
-	int vec;
 
-	svm_get_interrupt_state(vcpu, &if_flag, &shadow, &can_inject);
-	if (vcpu->lapic) {
-		bool busy = svm->reinject ||
-			    (vmcb->control.event_inj & SVM_EVTINJ_VALID);
-
-		/* An NMI ignores IF; IRET ends its blocking (APM 15.21.3). */
-		if (!busy && vmw86_lapic_take_nmi(vcpu)) {
-			vmcb->control.event_inj = X86_TRAP_NMI |
-						  SVM_EVTINJ_TYPE_NMI |
-						  SVM_EVTINJ_VALID;
-			set_intercept(vmcb, INTERCEPT_IRET);
-			can_inject = false;
-		}
-		/*
-		 * A held NMI: exit as soon as the handler's IRET restores IF.
-		 * (With IF already set the window would exit before the IRET,
-		 * again and again: then the NMI waits for a later exit.)
-		 */
-		if (svm->nmi_iret_pending && vmw86_lapic_nmi_waiting(vcpu) &&
-		    !if_flag)
-			want_window = true;
-		/* The 8259's vector, if one is queued, goes first. */
-		vec = vmw86_lapic_update(vcpu, can_inject &&
-					 vcpu->pending_irq < 0);
-		if (vec >= 0)
-			vcpu->pending_irq = vec;
-		else if (vec == VMW86_LAPIC_WANT_WINDOW)
-			want_window = true;
-	}
-	if (vcpu->pending_irq >= 0 && can_inject) {
-		vmcb->control.event_inj = vcpu->pending_irq |
-					  SVM_EVTINJ_TYPE_INTR |
-					  SVM_EVTINJ_VALID;
-		vcpu->pending_irq = -1;
-	}
-	/* User space's window is closed while LINT0 refuses its vectors. */
-	if (vcpu->pending_irq >= 0 || want_window ||
-	    (READ_ONCE(vcpu->run->request_interrupt_window) &&
-	     vmw86_lapic_accepts_extint(vcpu))) {
+	if (irq || (nmi && svm->nmi_iret_pending &&
+		    !(vcpu->rflags & X86_EFLAGS_IF))) {
 		vmcb->control.int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK |
 					 V_IGN_TPR_MASK;
 		set_intercept(vmcb, INTERCEPT_VINTR);
@@ -701,7 +693,7 @@ static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
 		}
 		if (vmw86_vcpu_irq_window_exit(vcpu))
 			return 0;
-		svm_prepare_interrupts(vcpu);
+		vmw86_vcpu_inject_events(vcpu);
 		if (svm_mp_waiting(vcpu))
 			continue;	/* an INIT arrived */
 		cond_resched();
@@ -894,6 +886,8 @@ const struct vmw86_backend_ops vmw86_svm_ops = {
 	.get_paging_state = svm_get_paging_state,
 	.get_code_segment = svm_get_code_segment,
 	.get_interrupt_state = svm_get_interrupt_state,
+	.inject_event = svm_inject_event,
+	.set_event_windows = svm_set_event_windows,
 	.vcpu_reset = svm_vcpu_reset,
 	.zap_gpa_range = svm_npt_zap_range,
 	.map_gpa = svm_npt_map,
