@@ -227,6 +227,108 @@ enum vmw86_event_type {
 };
 
 /**
+ * enum vmw86_exit_reason - why the guest stopped, in x86's terms
+ * @VMW86_VEXIT_NONE: nothing for the core: the host took its interrupt,
+ *	or the exit was the backend's own business; re-enter.
+ * @VMW86_VEXIT_MEMORY: an access the nested page table did not allow
+ *	(&vmw86_exit.mem).
+ * @VMW86_VEXIT_IO: IN, OUT, INS or OUTS (&vmw86_exit.io).
+ * @VMW86_VEXIT_MSR: RDMSR or WRMSR (&vmw86_exit.msr).
+ * @VMW86_VEXIT_CPUID: CPUID (&vmw86_exit.cpuid).
+ * @VMW86_VEXIT_XSETBV: XSETBV (ECX and EDX:EAX in the registers).
+ * @VMW86_VEXIT_RDTSCP: RDTSCP.
+ * @VMW86_VEXIT_HLT: HLT, RIP still on it.
+ * @VMW86_VEXIT_IRQ_WINDOW: the window &vmw86_backend_ops.set_event_windows
+ *	asked for opened (the backend has stopped asking).
+ * @VMW86_VEXIT_HYPERCALL: VMMCALL (VMX's VMCALL).
+ * @VMW86_VEXIT_INVD: INVD or WBINVD.
+ * @VMW86_VEXIT_UD: an instruction the virtual CPU does not have: the
+ *	host's virtualization instructions, and MONITOR, MWAIT and RDPRU,
+ *	which its CPUID does not offer.
+ * @VMW86_VEXIT_RDPMC: RDPMC.
+ * @VMW86_VEXIT_MACHINE_CHECK: a machine check of the host's arrived while
+ *	the guest ran.
+ * @VMW86_VEXIT_SHUTDOWN: the guest shut down (a triple fault); what the
+ *	hardware holds of its state is undefined now.
+ * @VMW86_VEXIT_FAIL_ENTRY: the hardware refused to enter the guest
+ *	(&vmw86_exit.hw).
+ * @VMW86_VEXIT_UNKNOWN: an exit the backend has no name for
+ *	(&vmw86_exit.hw).
+ *
+ * The backend's exits, for the core; user space sees VMW86_EXIT_*.
+ */
+enum vmw86_exit_reason {
+	VMW86_VEXIT_NONE,
+	VMW86_VEXIT_MEMORY,
+	VMW86_VEXIT_IO,
+	VMW86_VEXIT_MSR,
+	VMW86_VEXIT_CPUID,
+	VMW86_VEXIT_XSETBV,
+	VMW86_VEXIT_RDTSCP,
+	VMW86_VEXIT_HLT,
+	VMW86_VEXIT_IRQ_WINDOW,
+	VMW86_VEXIT_HYPERCALL,
+	VMW86_VEXIT_INVD,
+	VMW86_VEXIT_UD,
+	VMW86_VEXIT_RDPMC,
+	VMW86_VEXIT_MACHINE_CHECK,
+	VMW86_VEXIT_SHUTDOWN,
+	VMW86_VEXIT_FAIL_ENTRY,
+	VMW86_VEXIT_UNKNOWN,
+};
+
+/**
+ * struct vmw86_exit - one exit from the guest, described for the core
+ * @reason: &enum vmw86_exit_reason.
+ * @next_rip: RIP after the exiting instruction, where the hardware says
+ *	(always for @io); 0 when it does not, and the core then adds the
+ *	instruction's architectural length.
+ * @cpl: the guest's CPL at the exit.
+ * @nmi_unblocked: the IRET of the guest's NMI handler has executed since
+ *	the last exit: NMIs are no longer blocked.
+ * @mem: @mem.gpa: the GPA; @mem.write: a write; @mem.fetch: an instruction
+ *	fetch; @mem.page_walk: the processor's own walk of the guest's page
+ *	tables, not the instruction's access.
+ * @io: @io.port; @io.size: bytes per element (1, 2, 4); @io.addr_size:
+ *	the address size of a string instruction in bytes (2, 4, 8), or 0 if
+ *	the hardware did not say; @io.in: IN or INS; @io.string: INS or
+ *	OUTS; @io.rep: with a REP prefix.
+ * @msr: @msr.index: ECX; @msr.write: WRMSR, not RDMSR.
+ * @cpuid: @cpuid.function: EAX; @cpuid.index: ECX.
+ * @hw: @hw.code: the hardware's own exit code; @hw.state_lost
+ *	(FAIL_ENTRY): the backend kept no copy of the state it refused, so
+ *	the vCPU must be reset before it runs again.
+ */
+struct vmw86_exit {
+	enum vmw86_exit_reason reason;
+	u64 next_rip;
+	u8 cpl;
+	bool nmi_unblocked;
+	union {
+		struct {
+			u64 gpa;
+			bool write, fetch, page_walk;
+		} mem;
+		struct {
+			u16 port;
+			u8 size, addr_size;
+			bool in, string, rep;
+		} io;
+		struct {
+			u32 index;
+			bool write;
+		} msr;
+		struct {
+			u32 function, index;
+		} cpuid;
+		struct {
+			u64 code;
+			bool state_lost;
+		} hw;
+	};
+};
+
+/**
  * struct vmw86_backend_ops - what a vendor backend provides
  * @name: shown in the load message.
  * @probe: can this CPU run guests? Returns 0 or an errno with a message
@@ -402,6 +504,8 @@ int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
 
 /* run.c */
 void vmw86_vcpu_inject_events(struct vmw86_vcpu *vcpu);
+int vmw86_vcpu_handle_exit(struct vmw86_vcpu *vcpu,
+			   const struct vmw86_exit *exit);
 
 /* reset.c */
 void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu);

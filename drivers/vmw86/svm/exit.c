@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmw86 SVM exits: what each #VMEXIT code means for the vCPU (AMD APM vol.
- * 2, 15.9-15.13 for the intercepts and appendix C for the codes), and the
- * MSRs the VMCB holds.
+ * vmw86 SVM exits: what each #VMEXIT code says, told to the core as a
+ * &struct vmw86_exit (AMD APM vol. 2, 15.9-15.13 for the intercepts and
+ * appendix C for the codes), and the MSRs the VMCB holds.
  *
- * A handler returns 1 to re-enter the guest, 0 to return to user space with
- * vcpu->run describing the exit, or a negative errno.
+ * The backend decides nothing here that is not SVM's: which MSR to
+ * allow, what to do with an instruction, when to leave for user space
+ * is the core's (run.c). What stays is SVM's own bookkeeping: the event
+ * an exit interrupted, the IRET that ends an NMI, the debug registers it
+ * stops intercepting.
  */
 #include <linux/kernel.h>
 #include <asm/msr-index.h>
@@ -14,16 +17,6 @@
 #include <asm/trapnr.h>
 
 #include "svm.h"
-#include "../lapic.h"
-
-/* Instruction lengths, used when the CPU has no NextRIP (APM 15.7.1). */
-#define LEN_CPUID	2
-#define LEN_HLT		1
-#define LEN_MSR		2
-#define LEN_VMMCALL	3
-#define LEN_XSETBV	3
-#define LEN_RDTSCP	3
-#define LEN_INVD	2
 
 /* NPF EXITINFO1 bit 33: the fault hit a guest page table (APM 15.25.6). */
 #define NPF_GUEST_PAGE_WALK	BIT_ULL(33)
@@ -50,26 +43,6 @@ void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector, bool has_err,
 	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
 		       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
 	c->event_inj_err = err;
-}
-
-static void inject_ud(struct vmw86_vcpu *vcpu)
-{
-	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
-}
-
-static void inject_gp(struct vmw86_vcpu *vcpu)
-{
-	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
-}
-
-static void skip_insn(struct vmw86_vcpu *vcpu, unsigned int len)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	if (svm_uses_nrips() && vmcb->control.next_rip)
-		vcpu->rip = vmcb->control.next_rip;
-	else
-		vcpu->rip += len;
 }
 
 /**
@@ -202,51 +175,9 @@ int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 	return 0;
 }
 
-static int handle_msr(struct vmw86_vcpu *vcpu)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u32 index = vcpu->regs[VCPU_REG_RCX];
-	u64 data;
-
-	if (vmcb->control.exit_info_1) {
-		data = (vcpu->regs[VCPU_REG_RDX] << 32) |
-		       (u32)vcpu->regs[VCPU_REG_RAX];
-		if (vmw86_vcpu_set_msr(vcpu, index, data)) {
-			inject_gp(vcpu);
-			return 1;
-		}
-	} else {
-		if (vmw86_vcpu_get_msr(vcpu, index, &data)) {
-			inject_gp(vcpu);
-			return 1;
-		}
-		vcpu->regs[VCPU_REG_RAX] = lower_32_bits(data);
-		vcpu->regs[VCPU_REG_RDX] = upper_32_bits(data);
-	}
-	skip_insn(vcpu, LEN_MSR);
-	return 1;
-}
-
-static int handle_cpuid(struct vmw86_vcpu *vcpu)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u32 out[4];
-
-	vmw86_cpuid_lookup(vcpu, vcpu->regs[VCPU_REG_RAX],
-			   vcpu->regs[VCPU_REG_RCX],
-			   vmcb->save.cr4 & X86_CR4_OSXSAVE, out);
-	vcpu->regs[VCPU_REG_RAX] = out[0];
-	vcpu->regs[VCPU_REG_RBX] = out[1];
-	vcpu->regs[VCPU_REG_RCX] = out[2];
-	vcpu->regs[VCPU_REG_RDX] = out[3];
-	skip_insn(vcpu, LEN_CPUID);
-	return 1;
-}
-
 /* EXITINFO1 of an IOIO intercept (APM vol. 2, 15.10.2, figure 15-2). */
-static int handle_ioio(struct vmw86_vcpu *vcpu)
+static void decode_ioio(struct vmcb_control_area *c, struct vmw86_exit *exit)
 {
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u32 info = c->exit_info_1;
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	u8 asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
@@ -254,57 +185,26 @@ static int handle_ioio(struct vmw86_vcpu *vcpu)
 	/*
 	 * SZ8/SZ16/SZ32 and A16/A32/A64 are one-hot: bit n means 2^n bytes or
 	 * 2^(n+1) bytes. An address size of 0 (not reported) is decoded by
-	 * the core.
+	 * the core. EXITINFO2 is the next RIP, with or without NRIPS.
 	 */
-	return vmw86_vcpu_exit_io(vcpu, info >> 16, size == 4 ? 4 : size,
-				  info & SVM_IOIO_TYPE_MASK,
-				  info & SVM_IOIO_STR_MASK,
-				  info & SVM_IOIO_REP_MASK,
-				  asize == 4 ? 8 : asize * 2, c->exit_info_2);
+	exit->reason = VMW86_VEXIT_IO;
+	exit->io.port = info >> 16;
+	exit->io.size = size == 4 ? 4 : size;
+	exit->io.in = info & SVM_IOIO_TYPE_MASK;
+	exit->io.string = info & SVM_IOIO_STR_MASK;
+	exit->io.rep = info & SVM_IOIO_REP_MASK;
+	exit->io.addr_size = asize == 4 ? 8 : asize * 2;
+	exit->next_rip = c->exit_info_2;
 }
 
 /* EXITINFO1 of a nested page fault is a #PF error code (APM 15.25.6). */
-static int handle_npf(struct vmw86_vcpu *vcpu)
+static void decode_npf(struct vmcb_control_area *c, struct vmw86_exit *exit)
 {
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	bool write = c->exit_info_1 & X86_PF_WRITE;
-	bool fetch = c->exit_info_1 & X86_PF_INSTR;
-	u64 gpa = c->exit_info_2;
-	int ret;
-
-	ret = vmw86_handle_gpa_fault(vcpu, gpa, write);
-	if (ret == VMW86_FAULT_RETRY)
-		return 1;
-	if (ret == VMW86_FAULT_MMIO)
-		return vmw86_vcpu_exit_mmio(vcpu, gpa, write, fetch,
-					    c->exit_info_1 & NPF_GUEST_PAGE_WALK);
-	return ret;
-}
-
-static int handle_xsetbv(struct vmw86_vcpu *vcpu)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u64 value = (vcpu->regs[VCPU_REG_RDX] << 32) |
-		    (u32)vcpu->regs[VCPU_REG_RAX];
-
-	if (vmcb->save.cpl != 0 ||
-	    !vmw86_vcpu_xsetbv(vcpu, vcpu->regs[VCPU_REG_RCX], value)) {
-		inject_gp(vcpu);
-		return 1;
-	}
-	skip_insn(vcpu, LEN_XSETBV);
-	return 1;
-}
-
-static int handle_rdtscp(struct vmw86_vcpu *vcpu)
-{
-	u64 tsc = vmw86_vm_read_tsc(vcpu->vm);
-
-	vcpu->regs[VCPU_REG_RAX] = lower_32_bits(tsc);
-	vcpu->regs[VCPU_REG_RDX] = upper_32_bits(tsc);
-	vcpu->regs[VCPU_REG_RCX] = vcpu->tsc_aux;
-	skip_insn(vcpu, LEN_RDTSCP);
-	return 1;
+	exit->reason = VMW86_VEXIT_MEMORY;
+	exit->mem.gpa = c->exit_info_2;
+	exit->mem.write = c->exit_info_1 & X86_PF_WRITE;
+	exit->mem.fetch = c->exit_info_1 & X86_PF_INSTR;
+	exit->mem.page_walk = c->exit_info_1 & NPF_GUEST_PAGE_WALK;
 }
 
 /*
@@ -335,49 +235,32 @@ static void save_interrupted_event(struct vmw86_vcpu *vcpu)
 	svm->reinject_err = svm->vmcb->control.exit_int_info_err;
 }
 
-/*
- * The interrupt window opened with RIP on a HLT and an interrupt waiting:
- * take the interrupt as the HLT's wake-up, by retiring the HLT first. That
- * is what the CPU does when the interrupt arrives just after the HLT began,
- * so it is always allowed; and it keeps "sti; hlt" safe on an SVM that
- * opens the window inside the STI shadow (QEMU's): the interrupt would
- * otherwise be taken before the HLT, which then sleeps with nothing left
- * to wake it.
- */
-static void skip_hlt_before_interrupt(struct vmw86_vcpu *vcpu)
-{
-	unsigned int len;
-	bool db, l;
-	u8 insn[15];
-
-	if (vcpu->pending_irq < 0 && !vmw86_lapic_has_interrupt(vcpu))
-		return;
-	len = vmw86_vcpu_fetch_insn(vcpu, insn, &db, &l);
-	if (!vmw86_insn_is_hlt(insn, len))
-		return;
-	vcpu->rip = l ? vcpu->rip + 1 : (u32)(vcpu->rip + 1);
-}
-
 /**
- * svm_handle_exit() - act on the #VMEXIT that just happened
- * @vcpu: the vCPU, back from svm_enter_guest().
+ * svm_decode_exit() - describe the #VMEXIT that just happened
+ * @vcpu: the vCPU, back from the world switch (its RIP, RFLAGS and GPRs
+ *	read back).
+ * @exit: filled in for the core.
  *
- * Context: process, interrupts on, preemptible.
- * Return: 1 to re-enter the guest; 0 to return to user space (vcpu->run
- * says why); a negative errno for VMW86_RUN to return.
+ * Also does SVM's own bookkeeping for the exit: the event whose delivery
+ * it interrupted is kept for re-injection, an IRET intercept starts the
+ * watch for the end of an NMI handler, a first DR0-3 access stops their
+ * interception, and a VINTR exit withdraws the interrupt window.
+ *
+ * Context: the vCPU's thread, right after the world switch.
  */
-int svm_handle_exit(struct vmw86_vcpu *vcpu)
+void svm_decode_exit(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
-	struct vmw86_run *run = vcpu->run;
 	u64 code = ((u64)c->exit_code_hi << 32) | c->exit_code;
 
 	/* EXITCODE is 64 bits; some implementations write only the low half. */
 	if (c->exit_code == (u32)SVM_EXIT_ERR)
 		code = SVM_EXIT_ERR;
 	save_interrupted_event(vcpu);
-	svm_nmi_check_iret(vcpu);
+	exit->nmi_unblocked = svm_nmi_check_iret(vcpu);
+	exit->next_rip = svm_uses_nrips() ? c->next_rip : 0;
+	exit->cpl = svm->vmcb->save.cpl;
 
 	switch (code) {
 	case SVM_EXIT_INTR:
@@ -385,55 +268,54 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 	case SVM_EXIT_SMI:
 	case SVM_EXIT_INIT:
 		/* The host took it after STGI; nothing left for the guest. */
-		return 1;
+		exit->reason = VMW86_VEXIT_NONE;
+		break;
 	case SVM_EXIT_EXCP_BASE + X86_TRAP_MC:
-		/* A host machine check: let the host's handler see it. */
-		if (boot_cpu_has(X86_FEATURE_MCE))
-			asm volatile("int $0x12");
-		return 1;
+		exit->reason = VMW86_VEXIT_MACHINE_CHECK;
+		break;
 	case SVM_EXIT_VINTR:
-		/* The window is open: inject, or report it, before re-entry. */
 		svm_clear_irq_window(vcpu);
-		skip_hlt_before_interrupt(vcpu);
-		return 1;
+		exit->reason = VMW86_VEXIT_IRQ_WINDOW;
+		break;
 	case SVM_EXIT_CPUID:
-		return handle_cpuid(vcpu);
+		exit->reason = VMW86_VEXIT_CPUID;
+		exit->cpuid.function = vcpu->regs[VCPU_REG_RAX];
+		exit->cpuid.index = vcpu->regs[VCPU_REG_RCX];
+		break;
 	case SVM_EXIT_MSR:
-		return handle_msr(vcpu);
+		exit->reason = VMW86_VEXIT_MSR;
+		exit->msr.index = vcpu->regs[VCPU_REG_RCX];
+		exit->msr.write = c->exit_info_1;
+		break;
 	case SVM_EXIT_IOIO:
-		return handle_ioio(vcpu);
+		decode_ioio(c, exit);
+		break;
 	case SVM_EXIT_NPF:
-		return handle_npf(vcpu);
+		decode_npf(c, exit);
+		break;
 	case SVM_EXIT_XSETBV:
-		return handle_xsetbv(vcpu);
+		exit->reason = VMW86_VEXIT_XSETBV;
+		break;
 	case SVM_EXIT_RDTSCP:
-		return handle_rdtscp(vcpu);
+		exit->reason = VMW86_VEXIT_RDTSCP;
+		break;
 	case SVM_EXIT_HLT:
-		skip_insn(vcpu, LEN_HLT);
-		return vmw86_vcpu_halt(vcpu);
+		exit->reason = VMW86_VEXIT_HLT;
+		break;
 	case SVM_EXIT_IRET:
 		svm_nmi_iret(vcpu);
-		return 1;
+		exit->reason = VMW86_VEXIT_NONE;
+		break;
 	case SVM_EXIT_VMMCALL:
-		skip_insn(vcpu, LEN_VMMCALL);
-		run->exit_reason = VMW86_EXIT_VMMCALL;
-		return 0;
+		exit->reason = VMW86_VEXIT_HYPERCALL;
+		break;
 	case SVM_EXIT_SHUTDOWN:
-		/*
-		 * The VMCB is undefined after SHUTDOWN (APM 15.13.5): keep what
-		 * it says about where the guest died, for user space's
-		 * diagnosis, then reset it.
-		 */
-		run->shutdown.rip = vcpu->rip;
-		run->shutdown.cr3 = svm->vmcb->save.cr3;
-		vmw86_vcpu_reset(vcpu);
-		run->exit_reason = VMW86_EXIT_SHUTDOWN;
-		return 0;
+		exit->reason = VMW86_VEXIT_SHUTDOWN;
+		break;
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_WBINVD:
-		/* No device DMA reaches guest memory behind the caches. */
-		skip_insn(vcpu, LEN_INVD);
-		return 1;
+		exit->reason = VMW86_VEXIT_INVD;
+		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
@@ -445,26 +327,24 @@ int svm_handle_exit(struct vmw86_vcpu *vcpu)
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
 	case SVM_EXIT_RDPRU:
-		/* As on a CPU without SVM (or MONITOR, RDPRU): #UD. */
-		inject_ud(vcpu);
-		return 1;
+		exit->reason = VMW86_VEXIT_UD;
+		break;
 	case SVM_EXIT_RDPMC:
-		/* Host performance counters are not the guest's to read. */
-		inject_gp(vcpu);
-		return 1;
+		exit->reason = VMW86_VEXIT_RDPMC;
+		break;
 	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3:
 	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3:
 		svm_dr_intercepted(vcpu);
-		return 1;
+		exit->reason = VMW86_VEXIT_NONE;
+		break;
 	case SVM_EXIT_ERR:
-		run->exit_reason = VMW86_EXIT_FAIL_ENTRY;
-		run->fail_entry.hardware_exit_reason = code;
-		return 0;
+		exit->reason = VMW86_VEXIT_FAIL_ENTRY;
+		exit->hw.code = code;
+		exit->hw.state_lost = false;
+		break;
 	default:
-		run->exit_reason = VMW86_EXIT_INTERNAL_ERROR;
-		run->internal.suberror = VMW86_INTERNAL_ERROR_UNHANDLED_EXIT;
-		run->internal.ndata = 1;
-		run->internal.data[0] = code;
-		return 0;
+		exit->reason = VMW86_VEXIT_UNKNOWN;
+		exit->hw.code = code;
+		break;
 	}
 }

@@ -660,16 +660,17 @@ void svm_nmi_iret(struct vmw86_vcpu *vcpu)
 /**
  * svm_nmi_check_iret() - has the IRET of an NMI handler executed?
  * @vcpu: the vCPU, after a #VMEXIT.
+ *
+ * Return: true once, at the first exit after it: NMIs are unblocked.
  */
-void svm_nmi_check_iret(struct vmw86_vcpu *vcpu)
+bool svm_nmi_check_iret(struct vmw86_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
-	if (svm->nmi_iret_pending && vcpu->rip != svm->nmi_iret_rip) {
-		svm->nmi_iret_pending = false;
-		if (vcpu->lapic)
-			vmw86_lapic_nmi_done(vcpu);
-	}
+	if (!svm->nmi_iret_pending || vcpu->rip == svm->nmi_iret_rip)
+		return false;
+	svm->nmi_iret_pending = false;
+	return true;
 }
 
 static bool svm_mp_waiting(struct vmw86_vcpu *vcpu)
@@ -679,6 +680,7 @@ static bool svm_mp_waiting(struct vmw86_vcpu *vcpu)
 
 static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
 {
+	struct vmw86_exit exit;
 	int ret;
 
 	for (;;) {
@@ -706,7 +708,8 @@ static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
 		if (ret > 0)
 			continue;
 
-		ret = svm_handle_exit(vcpu);
+		svm_decode_exit(vcpu, &exit);
+		ret = vmw86_vcpu_handle_exit(vcpu, &exit);
 		if (ret <= 0)
 			return ret;
 	}

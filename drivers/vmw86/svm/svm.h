@@ -110,7 +110,7 @@ bool svm_uses_nrips(void);
 void svm_dr_intercepted(struct vmw86_vcpu *vcpu);
 void svm_clear_irq_window(struct vmw86_vcpu *vcpu);
 void svm_nmi_iret(struct vmw86_vcpu *vcpu);
-void svm_nmi_check_iret(struct vmw86_vcpu *vcpu);
+bool svm_nmi_check_iret(struct vmw86_vcpu *vcpu);
 
 /* vmenter.S */
 void vmw86_svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_vmcb_pa);
@@ -124,7 +124,7 @@ int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable,
 int svm_npt_topup_cache(struct vmw86_vm *vm);
 
 /* exit.c */
-int svm_handle_exit(struct vmw86_vcpu *vcpu);
+void svm_decode_exit(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit);
 void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector, bool has_err,
 			  u32 err);
 void svm_vcpu_reset(struct vmw86_vcpu *vcpu);
