@@ -1013,9 +1013,9 @@ u8 vmw86_lapic_get_cr8(struct vmw86_vcpu *vcpu)
 }
 
 /**
- * vmw86_lapic_set_cr8() - the guest changed CR8 (the backend's V_TPR)
+ * vmw86_lapic_set_cr8() - the guest's CR8 after an exit: its new TPR
  * @vcpu: the vCPU.
- * @cr8: the new CR8, 4 bits.
+ * @cr8: the CR8 the guest left (vcpu->cr8), 4 bits.
  */
 void vmw86_lapic_set_cr8(struct vmw86_vcpu *vcpu, u8 cr8)
 {

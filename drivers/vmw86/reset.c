@@ -47,10 +47,10 @@ static const struct vmw86_sregs reset_sregs = {
  * vmw86_vcpu_reset() - put a vCPU in the processor's RESET state
  * @vcpu: the vCPU (its thread, or its creator before the fd exists).
  *
- * Registers, segments, control registers, EFER, PAT and DR6/DR7 take
- * their RESET values, XCR0 enables x87 only, and everything else the
- * backend holds (the SYSCALL and SYSENTER MSRs, the FS, GS and KERNEL_GS
- * bases, a pending event) is cleared. Left alone: the local APIC (lapic.c
+ * Registers, segments, control registers (CR8 included), EFER, PAT and
+ * DR6/DR7 take their RESET values, XCR0 enables x87 only, and everything
+ * else the backend holds (the SYSCALL and SYSENTER MSRs, the FS, GS and
+ * KERNEL_GS bases, a pending event) is cleared. Left alone: the local APIC (lapic.c
  * resets it itself on INIT), the VM's TSC, TSC_AUX and PKRU. The state
  * counts as set by user space (state_dirty): the backend keeps a copy
  * until the hardware has accepted it.
@@ -66,6 +66,7 @@ void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu)
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->dr6 = RESET_DR6;
 	vcpu->dr7 = RESET_DR7;
+	vcpu->cr8 = 0;
 	vcpu->xcr0 = XFEATURE_MASK_FP;
 	vcpu->state_dirty = true;
 }

@@ -1,9 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmw86 run loop: what VMW86_RUN does between entering the guest and
- * returning to user space, for any backend.
+ * vmw86 run loop: VMW86_RUN, for any backend.
+ *
+ * The core owns the loop, as NetBSD NVMM's nvmm_do_vcpu_run() does: it
+ * checks for signals and immediate_exit, holds an AP in wait-for-SIPI,
+ * reports user space's interrupt window, chooses what to inject, enters
+ * the guest through the backend's vcpu_run op (once, with interrupts off,
+ * after publishing guest mode and looking for posted events), and acts on
+ * the &struct vmw86_exit the backend fills: in the kernel where it can
+ * (CPUID, MSRs, memory faults, the local APIC page, HLT with an APIC),
+ * otherwise by returning to user space with the run structure filled in.
+ * design.rst draws it.
  */
 #include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <asm/fpu/api.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
@@ -24,11 +36,8 @@
 #define LEN_RDTSCP	3	/* 0F 01 F9 */
 #define LEN_INVD	2	/* 0F 08, 0F 09 (WBINVD) */
 
-/**
- * vmw86_vcpu_inject_events() - deliver what waits for the guest, or ask to
- *	be told when it can take it
- * @vcpu: the vCPU (its thread), about to enter the guest.
- *
+/*
+ * Deliver what waits for the guest, or ask to be told when it can take it.
  * In the order the processor takes them: an NMI (which ignores IF), then
  * an external interrupt, the 8259's queued vector (VMW86_INTERRUPT)
  * before the local APIC's highest deliverable one, which moves from IRR
@@ -37,7 +46,7 @@
  * progress, an NMI window; so does user space's request_interrupt_window,
  * closed while LINT0 refuses the 8259's vectors.
  */
-void vmw86_vcpu_inject_events(struct vmw86_vcpu *vcpu)
+static void inject_events(struct vmw86_vcpu *vcpu)
 {
 	struct vmw86_interrupt_state st;
 	bool can_inject, irq_window = false, nmi_window = false;
@@ -71,6 +80,128 @@ void vmw86_vcpu_inject_events(struct vmw86_vcpu *vcpu)
 	     vmw86_lapic_accepts_extint(vcpu)))
 		irq_window = true;
 	vmw86_ops->set_event_windows(vcpu, irq_window, nmi_window);
+}
+
+/*
+ * A signal is pending or user space set immediate_exit: VMW86_RUN returns
+ * -EINTR with VMW86_EXIT_INTR. Checked before each entry.
+ */
+static int exit_on_signal(struct vmw86_vcpu *vcpu)
+{
+	if (!signal_pending(current) && !READ_ONCE(vcpu->run->immediate_exit))
+		return 0;
+	vcpu->run->exit_reason = VMW86_EXIT_INTR;
+	return -EINTR;
+}
+
+/* An AP before STARTUP, or any vCPU after INIT. */
+static bool waits_for_sipi(struct vmw86_vcpu *vcpu)
+{
+	return vcpu->lapic && vcpu->lapic->mp_state != VMW86_MP_RUNNABLE;
+}
+
+/*
+ * User space asked for an interrupt window and it is open: nothing is
+ * queued, the guest can take an interrupt now and, with a local APIC,
+ * LINT0 accepts ExtINT (the same condition as
+ * ready_for_interrupt_injection). Then set the run structure for
+ * VMW86_EXIT_IRQ_WINDOW_OPEN and return true. Checked before each entry.
+ */
+static bool exit_for_irq_window(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_interrupt_state st;
+
+	if (!READ_ONCE(vcpu->run->request_interrupt_window) ||
+	    vcpu->pending_irq >= 0)
+		return false;
+	vmw86_ops->get_interrupt_state(vcpu, &st);
+	/* The window is for VMW86_INTERRUPT: closed while LINT0 refuses it. */
+	if (!vmw86_can_take_interrupt(&st) ||
+	    !vmw86_lapic_accepts_extint(vcpu))
+		return false;
+	vcpu->run->exit_reason = VMW86_EXIT_IRQ_WINDOW_OPEN;
+	return true;
+}
+
+/* Tell user space whether the guest can take an interrupt now. */
+static void report_interrupt_state(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_run *run = vcpu->run;
+	struct vmw86_interrupt_state st;
+
+	vmw86_ops->get_interrupt_state(vcpu, &st);
+	run->if_flag = st.if_flag;
+	run->interrupt_shadow = st.shadow;
+	run->ready_for_interrupt_injection = vmw86_can_take_interrupt(&st) &&
+					     vcpu->pending_irq < 0 &&
+					     vmw86_lapic_accepts_extint(vcpu);
+}
+
+/*
+ * Enter the guest once. Interrupts are off from publishing guest mode to
+ * leaving it: a kick, TLB shootdown or TSC change made after ->mode is set
+ * either is seen here (posted APIC events, tlb_gen, the TSC offset, all
+ * read after the barrier) or finds the vCPU in guest mode and forces it
+ * out. Return 0 after an exit (@exit describes it), 1 when an event posted
+ * in the meantime called the entry off (the caller takes it and tries
+ * again), or the backend's errno.
+ */
+static int enter_guest(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
+{
+	s64 gen;
+	int ret;
+
+	local_irq_disable();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
+	vcpu->cpu = smp_processor_id();
+	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST_MODE);
+	/*
+	 * Pairs with vmw86_vm_flush_tlbs(), vmw86_vm_write_tsc() and
+	 * vmw86_vcpu_kick(): mode is visible before tlb_gen, the TSC offset
+	 * and the APIC's events are read, so a later change kicks the vCPU
+	 * out of the guest.
+	 */
+	smp_mb();
+	if (vmw86_lapic_has_events(vcpu)) {
+		ret = 1;
+		goto out;
+	}
+	gen = atomic64_read(&vcpu->vm->tlb_gen);
+	if (vcpu->tlb_gen != gen) {
+		vmw86_ops->flush_tlb(vcpu);
+		vcpu->tlb_gen = gen;
+	}
+	/* With a local APIC, the guest's CR8 is its TPR (APM vol. 2, 16.6.4). */
+	if (vcpu->lapic)
+		vcpu->cr8 = vmw86_lapic_get_cr8(vcpu);
+	ret = vmw86_ops->vcpu_run(vcpu, exit);
+out:
+	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
+	local_irq_enable();
+	if (ret)
+		return ret;
+
+	/* Nothing of what the hardware refused was kept: start afresh. */
+	if (exit->reason == VMW86_VEXIT_FAIL_ENTRY && exit->hw.state_lost)
+		vmw86_vcpu_reset(vcpu);
+	if (vcpu->lapic)
+		vmw86_lapic_set_cr8(vcpu, vcpu->cr8);
+	return 0;
+}
+
+/*
+ * HLT with a local APIC sleeps in the kernel until the vCPU has something
+ * to do; without one, user space (which owns the interrupt controllers)
+ * gets VMW86_EXIT_HLT. RIP is past the HLT.
+ */
+static int handle_hlt(struct vmw86_vcpu *vcpu)
+{
+	if (vcpu->lapic)
+		return vmw86_lapic_halt(vcpu);
+	vcpu->run->exit_reason = VMW86_EXIT_HLT;
+	return 0;
 }
 
 static void skip_insn(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit,
@@ -218,17 +349,12 @@ static int handle_shutdown(struct vmw86_vcpu *vcpu)
 	return 0;
 }
 
-/**
- * vmw86_vcpu_handle_exit() - act on an exit the backend described
- * @vcpu: the vCPU (its thread), back from the guest.
- * @exit: what the backend saw.
- *
- * Context: process, interrupts on, preemptible.
- * Return: 1 to re-enter the guest; 0 to return to user space (vcpu->run
+/*
+ * Act on an exit the backend described (interrupts on, preemptible).
+ * Return 1 to re-enter the guest; 0 to return to user space (vcpu->run
  * says why); a negative errno for VMW86_RUN to return.
  */
-int vmw86_vcpu_handle_exit(struct vmw86_vcpu *vcpu,
-			   const struct vmw86_exit *exit)
+static int handle_exit(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit)
 {
 	struct vmw86_run *run = vcpu->run;
 
@@ -264,7 +390,7 @@ int vmw86_vcpu_handle_exit(struct vmw86_vcpu *vcpu,
 		return handle_rdtscp(vcpu, exit);
 	case VMW86_VEXIT_HLT:
 		skip_insn(vcpu, exit, LEN_HLT);
-		return vmw86_vcpu_halt(vcpu);
+		return handle_hlt(vcpu);
 	case VMW86_VEXIT_HYPERCALL:
 		skip_insn(vcpu, exit, LEN_HYPERCALL);
 		run->exit_reason = VMW86_EXIT_VMMCALL;
@@ -295,4 +421,82 @@ int vmw86_vcpu_handle_exit(struct vmw86_vcpu *vcpu,
 		run->internal.data[0] = exit->hw.code;
 		return 0;
 	}
+}
+
+static int run_loop(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_exit exit;
+	int ret;
+
+	for (;;) {
+		ret = exit_on_signal(vcpu);
+		if (ret)
+			return ret;
+		if (waits_for_sipi(vcpu)) {
+			ret = vmw86_lapic_wait_for_sipi(vcpu);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (exit_for_irq_window(vcpu))
+			return 0;
+		inject_events(vcpu);
+		if (waits_for_sipi(vcpu))
+			continue;	/* an INIT arrived */
+		cond_resched();
+
+		ret = enter_guest(vcpu, &exit);
+		if (ret < 0)
+			return ret;
+		if (ret > 0)
+			continue;
+
+		ret = handle_exit(vcpu, &exit);
+		if (ret <= 0)
+			return ret;
+	}
+}
+
+/**
+ * vmw86_vcpu_run() - VMW86_RUN
+ * @vcpu: the vCPU; its thread holds vcpu->mutex.
+ *
+ * Takes user space's registers from the run structure if it changed them
+ * (regs_dirty), finishes an IN or INS the last exit left, and runs the
+ * guest until an exit for user space, with the guest's FPU registers live
+ * throughout. The run structure then holds the registers and the
+ * interrupt state, whatever the outcome.
+ *
+ * Context: process, may sleep (HLT, wait-for-SIPI, faults).
+ * Return: 0 with vcpu->run->exit_reason set; -EINTR with VMW86_EXIT_INTR
+ * for a signal or immediate_exit; another negative errno (vcpu->run may
+ * say more, see the uapi header).
+ */
+long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
+{
+	struct vmw86_run *run = vcpu->run;
+	int ret;
+
+	if (run->regs_dirty) {
+		vmw86_vcpu_set_regs(vcpu, &run->regs);
+		run->regs_dirty = 0;
+	}
+	if (vcpu->io.active) {
+		ret = vmw86_vcpu_complete_io(vcpu);
+		if (ret)
+			goto out;
+	}
+
+	ret = exit_on_signal(vcpu);
+	if (ret)
+		goto out;
+
+	/* The guest's FPU registers are live for the whole run. */
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	ret = run_loop(vcpu);
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+out:
+	vmw86_vcpu_get_regs(vcpu, &run->regs);
+	report_interrupt_state(vcpu);
+	return ret;
 }

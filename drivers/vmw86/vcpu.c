@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmw86 vCPU: the vCPU fd (mmap of the run structure, state ioctls), the
- * generic part of VMW86_RUN, and the exits to user space that do not
- * depend on the vendor: port I/O (including INS/OUTS; the VMware backdoor
- * port is answered here instead) and MMIO.
+ * vmw86 vCPU: the vCPU fd (mmap of the run structure, state ioctls), its
+ * creation, kicks, and the two exits to user space that carry data: port
+ * I/O (including INS/OUTS; the VMware backdoor port is answered here
+ * instead) and MMIO. VMW86_RUN itself is run.c's.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -22,21 +22,6 @@
 #include "lapic.h"
 
 #define IO_DATA_OFFSET	PAGE_SIZE	/* the I/O data page follows the run page */
-
-/**
- * vmw86_vcpu_should_exit() - must VMW86_RUN return to user space now?
- * @vcpu: the running vCPU.
- *
- * True, with the run structure set for VMW86_EXIT_INTR, when a signal is
- * pending or user space set immediate_exit. Checked before each VMRUN.
- */
-bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu)
-{
-	if (!signal_pending(current) && !READ_ONCE(vcpu->run->immediate_exit))
-		return false;
-	vcpu->run->exit_reason = VMW86_EXIT_INTR;
-	return true;
-}
 
 /**
  * vmw86_vcpu_kick() - make a vCPU notice an event posted to it
@@ -92,23 +77,6 @@ unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
 					  15 - first))
 		return first;
 	return 15;
-}
-
-/**
- * vmw86_vcpu_halt() - the guest executed HLT (RIP is past it)
- * @vcpu: the vCPU.
- *
- * With a local APIC the vCPU sleeps in the kernel until it has something to
- * do; without one, user space (which owns the interrupt controllers) gets
- * VMW86_EXIT_HLT.
- * Return: as a backend exit handler: 1 re-enter, 0 exit, negative errno.
- */
-int vmw86_vcpu_halt(struct vmw86_vcpu *vcpu)
-{
-	if (vcpu->lapic)
-		return vmw86_lapic_halt(vcpu);
-	vcpu->run->exit_reason = VMW86_EXIT_HLT;
-	return 0;
 }
 
 /* The register number of the string instruction's count and index. */
@@ -195,7 +163,7 @@ static void vmw86_reverse_elements(u8 *buf, u32 count, u8 size)
  * @next_rip: RIP of the following instruction.
  *
  * OUT data is copied out now and the instruction retired; IN data is
- * stored by the next VMW86_RUN (vmw86_complete_io()), except for a call
+ * stored by the next VMW86_RUN (vmw86_vcpu_complete_io()), except for a call
  * of the VMware backdoor, which the kernel answers (backdoor.c). A REP string
  * instruction moves at most a page of data per exit; RIP stays on it until
  * RCX reaches zero, so the guest re-executes it for the rest.
@@ -288,8 +256,18 @@ bad_string:
 	return -EFAULT;
 }
 
-/* Finish an IN or INS with the data user space stored in the data page. */
-static int vmw86_complete_io(struct vmw86_vcpu *vcpu)
+/**
+ * vmw86_vcpu_complete_io() - finish an IN or INS left by the last I/O exit
+ * @vcpu: the vCPU (its thread), at the start of VMW86_RUN, with
+ *	vcpu->io.active set.
+ *
+ * Takes the data user space stored in the data page: into RAX for IN,
+ * into guest memory for INS, whose registers then advance as the
+ * instruction would have moved them.
+ * Return: 0; -EFAULT, with vcpu->run set for an internal error, when the
+ * INS destination is no longer guest RAM.
+ */
+int vmw86_vcpu_complete_io(struct vmw86_vcpu *vcpu)
 {
 	struct vmw86_pending_io *io = &vcpu->io;
 	u64 mask = io->addr_mask, step = (u64)io->count * io->size;
@@ -399,7 +377,12 @@ bool vmw86_vcpu_xsetbv(struct vmw86_vcpu *vcpu, u32 index, u64 value)
 	return true;
 }
 
-static void vmw86_get_regs(struct vmw86_vcpu *vcpu, struct vmw86_regs *r)
+/**
+ * vmw86_vcpu_get_regs() - the guest's GPRs, RIP and RFLAGS, for user space
+ * @vcpu: the vCPU (its thread, or under vcpu->mutex).
+ * @r: filled in.
+ */
+void vmw86_vcpu_get_regs(struct vmw86_vcpu *vcpu, struct vmw86_regs *r)
 {
 	const unsigned long *g = vcpu->regs;
 
@@ -416,7 +399,12 @@ static void vmw86_get_regs(struct vmw86_vcpu *vcpu, struct vmw86_regs *r)
 	};
 }
 
-static void vmw86_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
+/**
+ * vmw86_vcpu_set_regs() - user space sets the GPRs, RIP and RFLAGS
+ * @vcpu: the vCPU (its thread, or under vcpu->mutex).
+ * @r: the values; RFLAGS bit 1 is forced on.
+ */
+void vmw86_vcpu_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
 {
 	unsigned long *g = vcpu->regs;
 
@@ -442,46 +430,6 @@ static void vmw86_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r)
 	vcpu->state_dirty = true;
 }
 
-/* Tell user space whether the guest can take an interrupt now. */
-static void vmw86_report_interrupt_state(struct vmw86_vcpu *vcpu)
-{
-	struct vmw86_run *run = vcpu->run;
-	struct vmw86_interrupt_state st;
-
-	vmw86_ops->get_interrupt_state(vcpu, &st);
-	run->if_flag = st.if_flag;
-	run->interrupt_shadow = st.shadow;
-	run->ready_for_interrupt_injection = vmw86_can_take_interrupt(&st) &&
-					     vcpu->pending_irq < 0 &&
-					     vmw86_lapic_accepts_extint(vcpu);
-}
-
-/**
- * vmw86_vcpu_irq_window_exit() - should VMW86_RUN stop for an interrupt window?
- * @vcpu: the vCPU, about to enter the guest.
- *
- * True, with the run structure set for VMW86_EXIT_IRQ_WINDOW_OPEN, when user
- * space asked for the window, nothing is queued, the guest can take an
- * interrupt now and, with a local APIC, LINT0 accepts ExtINT (the same
- * condition as ready_for_interrupt_injection). Checked by the backend
- * before each VMRUN.
- */
-bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu)
-{
-	struct vmw86_interrupt_state st;
-
-	if (!READ_ONCE(vcpu->run->request_interrupt_window) ||
-	    vcpu->pending_irq >= 0)
-		return false;
-	vmw86_ops->get_interrupt_state(vcpu, &st);
-	/* The window is for VMW86_INTERRUPT: closed while LINT0 refuses it. */
-	if (!vmw86_can_take_interrupt(&st) ||
-	    !vmw86_lapic_accepts_extint(vcpu))
-		return false;
-	vcpu->run->exit_reason = VMW86_EXIT_IRQ_WINDOW_OPEN;
-	return true;
-}
-
 static long vmw86_vcpu_interrupt(struct vmw86_vcpu *vcpu,
 				 struct vmw86_interrupt __user *uirq)
 {
@@ -497,36 +445,6 @@ static long vmw86_vcpu_interrupt(struct vmw86_vcpu *vcpu,
 	vcpu->pending_irq = irq.vector;
 	vcpu->run->ready_for_interrupt_injection = 0;
 	return 0;
-}
-
-static long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
-{
-	struct vmw86_run *run = vcpu->run;
-	int ret;
-
-	if (run->regs_dirty) {
-		vmw86_set_regs(vcpu, &run->regs);
-		run->regs_dirty = 0;
-	}
-	if (vcpu->io.active) {
-		ret = vmw86_complete_io(vcpu);
-		if (ret)
-			goto out;
-	}
-
-	if (vmw86_vcpu_should_exit(vcpu)) {
-		ret = -EINTR;
-		goto out;
-	}
-
-	/* The guest's FPU registers are live for the whole run. */
-	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
-	ret = vmw86_ops->vcpu_run(vcpu);
-	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
-out:
-	vmw86_get_regs(vcpu, &run->regs);
-	vmw86_report_interrupt_state(vcpu);
-	return ret;
 }
 
 static long vmw86_vcpu_msrs(struct vmw86_vcpu *vcpu,
@@ -616,18 +534,19 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		ret = arg ? -EINVAL : vmw86_vcpu_run(vcpu);
 		break;
 	case VMW86_GET_REGS:
-		vmw86_get_regs(vcpu, &u.regs);
+		vmw86_vcpu_get_regs(vcpu, &u.regs);
 		ret = copy_to_user(argp, &u.regs, sizeof(u.regs)) ? -EFAULT : 0;
 		break;
 	case VMW86_SET_REGS:
 		ret = -EFAULT;
 		if (!copy_from_user(&u.regs, argp, sizeof(u.regs))) {
-			vmw86_set_regs(vcpu, &u.regs);
+			vmw86_vcpu_set_regs(vcpu, &u.regs);
 			ret = 0;
 		}
 		break;
 	case VMW86_GET_SREGS:
 		vmw86_ops->get_sregs(vcpu, &u.sregs);
+		u.sregs.cr8 = vcpu->cr8;
 		if (vcpu->lapic)
 			vmw86_lapic_get_msr(vcpu, MSR_IA32_APICBASE,
 					    &u.sregs.apic_base);
@@ -637,6 +556,7 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		ret = -EFAULT;
 		if (!copy_from_user(&u.sregs, argp, sizeof(u.sregs))) {
 			vmw86_ops->set_sregs(vcpu, &u.sregs);
+			vcpu->cr8 = u.sregs.cr8 & 0xf;
 			vcpu->state_dirty = true;
 			ret = 0;
 			/* As loading the MSR would; a refused value is ignored. */

@@ -137,6 +137,8 @@ struct vmw86_pending_io {
  * @rip: @rflags: the guest's RIP and RFLAGS, authoritative outside VMRUN.
  * @dr6: @dr7: the guest's DR6 and DR7, likewise (the backend loads them
  *	at VMRUN and reads them back at #VMEXIT).
+ * @cr8: the guest's CR8, likewise; with a local APIC, a copy of its TPR
+ *	taken before each entry and given back after.
  * @cpu: host CPU of the last VMRUN; valid while @mode is IN_GUEST_MODE.
  * @mode: &enum vmw86_vcpu_mode, written with interrupts off.
  * @tlb_gen: the VM's @tlb_gen this vCPU's TLB is known to reflect.
@@ -170,6 +172,7 @@ struct vmw86_vcpu {
 	unsigned long regs[VCPU_NR_REGS];
 	u64 rip, rflags;
 	u64 dr6, dr7;
+	u8 cr8;
 
 	int cpu;
 	int mode;
@@ -341,9 +344,16 @@ struct vmw86_exit {
  * @vm_init: @vm_destroy: per-VM state.
  * @vcpu_create: @vcpu_free: per-vCPU state; the core resets the new vCPU
  *	(vmw86_vcpu_reset()) after @vcpu_create.
- * @vcpu_run: run until an exit for user space (returns 0 with
- *	vcpu->run->exit_reason set) or an error (negative errno).
- * @get_sregs: @set_sregs: special registers.
+ * @vcpu_run: enter the guest once and describe the exit in @exit. Called
+ *	with interrupts off and the vCPU in guest mode; loads and reads back
+ *	vcpu->regs, rip, rflags, dr6, dr7, cr8, xcr0, pkru and tsc_aux, and
+ *	enters with the VM's tsc_offset. Returns 0, or -EIO when
+ *	virtualization is off on this CPU (a reboot turned it off).
+ * @flush_tlb: the VM's nested translations changed since this vCPU last
+ *	ran: drop its TLB entries at the next entry (called just before
+ *	@vcpu_run).
+ * @get_sregs: @set_sregs: segments, descriptor tables, CR0, CR2-CR4 and
+ *	EFER (CR8 and the APIC base are the core's).
  * @get_msr: @set_msr: an MSR whose value the backend's guest state holds
  *	(those the hardware loads on entry); -ENOENT for any other. @set_msr
  *	only stores: msr.c has checked the value as the guest's WRMSR would.
@@ -386,7 +396,8 @@ struct vmw86_backend_ops {
 	void (*vm_destroy)(struct vmw86_vm *vm);
 	int (*vcpu_create)(struct vmw86_vcpu *vcpu);
 	void (*vcpu_free)(struct vmw86_vcpu *vcpu);
-	int (*vcpu_run)(struct vmw86_vcpu *vcpu);
+	int (*vcpu_run)(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit);
+	void (*flush_tlb)(struct vmw86_vcpu *vcpu);
 
 	void (*get_sregs)(struct vmw86_vcpu *vcpu, struct vmw86_sregs *sregs);
 	void (*set_sregs)(struct vmw86_vcpu *vcpu,
@@ -503,9 +514,7 @@ int vmw86_vcpu_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
 int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
 
 /* run.c */
-void vmw86_vcpu_inject_events(struct vmw86_vcpu *vcpu);
-int vmw86_vcpu_handle_exit(struct vmw86_vcpu *vcpu,
-			   const struct vmw86_exit *exit);
+long vmw86_vcpu_run(struct vmw86_vcpu *vcpu);
 
 /* reset.c */
 void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu);
@@ -515,10 +524,10 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);
 void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu);
 unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
 				   bool *db, bool *l);
-int vmw86_vcpu_halt(struct vmw86_vcpu *vcpu);
 void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu);
-bool vmw86_vcpu_should_exit(struct vmw86_vcpu *vcpu);
-bool vmw86_vcpu_irq_window_exit(struct vmw86_vcpu *vcpu);
+void vmw86_vcpu_get_regs(struct vmw86_vcpu *vcpu, struct vmw86_regs *r);
+void vmw86_vcpu_set_regs(struct vmw86_vcpu *vcpu, const struct vmw86_regs *r);
+int vmw86_vcpu_complete_io(struct vmw86_vcpu *vcpu);
 int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		       bool string, bool rep, u8 addr_size, u64 next_rip);
 int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,

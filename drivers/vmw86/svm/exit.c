@@ -246,7 +246,7 @@ static void save_interrupted_event(struct vmw86_vcpu *vcpu)
  * watch for the end of an NMI handler, a first DR0-3 access stops their
  * interception, and a VINTR exit withdraws the interrupt window.
  *
- * Context: the vCPU's thread, right after the world switch.
+ * Context: interrupts off, right after the world switch.
  */
 void svm_decode_exit(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 {
@@ -340,7 +340,7 @@ void svm_decode_exit(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 	case SVM_EXIT_ERR:
 		exit->reason = VMW86_VEXIT_FAIL_ENTRY;
 		exit->hw.code = code;
-		exit->hw.state_lost = false;
+		exit->hw.state_lost = !svm->entry_save_valid;
 		break;
 	default:
 		exit->reason = VMW86_VEXIT_UNKNOWN;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmw86 SVM backend: detection, turning SVM on and off per CPU, the VMCB,
- * ASIDs, and the run loop around the world switch (AMD APM vol. 2,
- * chapter 15).
+ * vmw86 SVM backend: detection, turning SVM on and off per CPU, the VMCB
+ * and its intercepts, ASIDs, the world switch, and the guest state the
+ * VMCB holds (AMD APM vol. 2, chapter 15).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,7 +21,6 @@
 #include <asm/virtext.h>
 
 #include "svm.h"
-#include "../lapic.h"
 
 /* The VMCB layout is the hardware's (APM vol. 2, appendix B). */
 static_assert(sizeof(struct vmcb_control_area) == 1024);
@@ -360,12 +359,12 @@ struct svm_switch {
 
 /*
  * Load the guest's state for VMRUN: the VMCB's (ASID, TSC offset, RAX,
- * RSP, RIP, RFLAGS, DR6, DR7, an event to re-inject), then the registers
- * VMRUN leaves alone (XCR0, PKRU, DR0-3, TSC_AUX). With interrupts off and
- * the vCPU in guest mode; @gen is the VM's tlb_gen read after that.
+ * RSP, RIP, RFLAGS, DR6, DR7, CR8, an event to re-inject), then the
+ * registers VMRUN leaves alone (XCR0, PKRU, DR0-3, TSC_AUX). With
+ * interrupts off and the vCPU in guest mode.
  */
 static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
-				 struct svm_cpu_data *sd, s64 gen,
+				 struct svm_cpu_data *sd,
 				 struct svm_switch *sw)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -374,11 +373,8 @@ static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
 	/* The VM's one TSC: read after ->mode, as tlb_gen is. */
 	vmcb->control.tsc_offset = READ_ONCE(vcpu->vm->tsc_offset);
 	if (svm->asid_cpu != vcpu->cpu ||
-	    svm->asid_generation != sd->asid_generation ||
-	    vcpu->tlb_gen != gen) {
+	    svm->asid_generation != sd->asid_generation)
 		svm_new_asid(svm, sd);
-		vcpu->tlb_gen = gen;
-	}
 
 	if (!svm_in_shadow(vcpu))
 		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
@@ -408,9 +404,8 @@ static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
 			wrpkru(vcpu->pkru);
 	}
 	/* With V_INTR_MASKING, guest CR8 is V_TPR (APM 15.21.1). */
-	if (vcpu->lapic)
-		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
-					vmw86_lapic_get_cr8(vcpu);
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				(vcpu->cr8 & V_TPR_MASK);
 	/*
 	 * V_INTR_MASKING is what keeps the host's interrupts the host's (APM
 	 * vol. 2, 15.21.1): with it clear the guest's IF masks them too, and a
@@ -488,42 +483,39 @@ static void svm_read_guest_state(struct vmw86_vcpu *vcpu,
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	bool state_lost = false;
+	bool failed = vmcb->control.exit_code == (u32)SVM_EXIT_ERR;
 
-	if (vmcb->control.exit_code == (u32)SVM_EXIT_ERR) {
+	if (failed) {
 		/* Keep what user space set; expose nothing VMRUN left there. */
 		vmcb->control.int_ctl = sw->int_ctl;
 		if (svm->entry_save_valid)
 			memcpy(&vmcb->save, svm->entry_save, sizeof(vmcb->save));
-		else
-			state_lost = true;
 	} else {
 		vcpu->state_dirty = false;
 		svm->entry_save_valid = false;
 	}
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	vmcb->control.event_inj = 0;
-	if (state_lost) {
-		/* No copy of what the guest ran with: start it afresh. */
-		vmw86_vcpu_reset(vcpu);
-	} else {
-		vcpu->regs[VCPU_REG_RAX] = vmcb->save.rax;
-		vcpu->regs[VCPU_REG_RSP] = vmcb->save.rsp;
-		vcpu->rip = vmcb->save.rip;
-		vcpu->rflags = vmcb->save.rflags;
-		vcpu->dr6 = vmcb->save.dr6;
-		vcpu->dr7 = vmcb->save.dr7;
-	}
-	if (vcpu->lapic)
-		vmw86_lapic_set_cr8(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
+	/*
+	 * With no copy there is nothing the guest's to read back: the core
+	 * resets the vCPU (vmw86_exit.hw.state_lost).
+	 */
+	if (failed && !svm->entry_save_valid)
+		return;
+	vcpu->regs[VCPU_REG_RAX] = vmcb->save.rax;
+	vcpu->regs[VCPU_REG_RSP] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	vcpu->dr6 = vmcb->save.dr6;
+	vcpu->dr7 = vmcb->save.dr7;
+	vcpu->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 }
 
 /*
- * One world switch, with interrupts off. Returns 0 after a #VMEXIT, 1 when
- * an event posted to the local APIC in the meantime called the entry off
- * (the caller takes it and tries again), -EIO if SVM is off.
+ * Enter the guest once: the core has published guest mode with interrupts
+ * off. Returns 0 with @exit filled in, or -EIO if SVM is off on this CPU.
  */
-static int svm_enter_guest(struct vmw86_vcpu *vcpu)
+static int svm_vcpu_run(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct svm_cpu_data *sd = this_cpu_read(svm_cpu_data);
@@ -532,24 +524,7 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	if (!sd->enabled)
 		return -EIO;
 
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-
-	vcpu->cpu = smp_processor_id();
-	WRITE_ONCE(vcpu->mode, VCPU_IN_GUEST_MODE);
-	/*
-	 * Pairs with vmw86_vm_flush_tlbs(), vmw86_vm_write_tsc() and
-	 * vmw86_vcpu_kick(): mode is visible before tlb_gen, the TSC offset
-	 * and the APIC's events are read, so a later change kicks the vCPU
-	 * out of the guest.
-	 */
-	smp_mb();
-	if (vmw86_lapic_has_events(vcpu)) {
-		WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
-		return 1;
-	}
-	svm_load_guest_state(vcpu, sd, atomic64_read(&vcpu->vm->tlb_gen), &sw);
-
+	svm_load_guest_state(vcpu, sd, &sw);
 	clgi();
 	raw_local_irq_enable();
 	vmw86_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
@@ -557,9 +532,15 @@ static int svm_enter_guest(struct vmw86_vcpu *vcpu)
 	svm_put_host_state(vcpu, sd, &sw);
 	stgi();
 
-	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
 	svm_read_guest_state(vcpu, &sw);
+	svm_decode_exit(vcpu, exit);
 	return 0;
+}
+
+/* A fresh ASID is a TLB flush: drop this one (svm_load_guest_state()). */
+static void svm_flush_tlb(struct vmw86_vcpu *vcpu)
+{
+	to_svm(vcpu)->asid_cpu = -1;
 }
 
 static void svm_get_interrupt_state(struct vmw86_vcpu *vcpu,
@@ -673,48 +654,6 @@ bool svm_nmi_check_iret(struct vmw86_vcpu *vcpu)
 	return true;
 }
 
-static bool svm_mp_waiting(struct vmw86_vcpu *vcpu)
-{
-	return vcpu->lapic && vcpu->lapic->mp_state != VMW86_MP_RUNNABLE;
-}
-
-static int svm_vcpu_run(struct vmw86_vcpu *vcpu)
-{
-	struct vmw86_exit exit;
-	int ret;
-
-	for (;;) {
-		if (vmw86_vcpu_should_exit(vcpu))
-			return -EINTR;
-		/* An AP before STARTUP, or any vCPU after INIT. */
-		if (svm_mp_waiting(vcpu)) {
-			ret = vmw86_lapic_wait_for_sipi(vcpu);
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (vmw86_vcpu_irq_window_exit(vcpu))
-			return 0;
-		vmw86_vcpu_inject_events(vcpu);
-		if (svm_mp_waiting(vcpu))
-			continue;	/* an INIT arrived */
-		cond_resched();
-
-		local_irq_disable();
-		ret = svm_enter_guest(vcpu);
-		local_irq_enable();
-		if (ret < 0)
-			return ret;
-		if (ret > 0)
-			continue;
-
-		svm_decode_exit(vcpu, &exit);
-		ret = vmw86_vcpu_handle_exit(vcpu, &exit);
-		if (ret <= 0)
-			return ret;
-	}
-}
-
 static u16 seg_to_attrib(const struct vmw86_segment *s)
 {
 	if (s->unusable || !s->present)
@@ -786,7 +725,6 @@ static void svm_get_sregs(struct vmw86_vcpu *vcpu, struct vmw86_sregs *sregs)
 	sregs->cr2 = save->cr2;
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
-	sregs->cr8 = to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = save->efer & ~EFER_SVME;
 }
 
@@ -812,8 +750,6 @@ static void svm_set_sregs(struct vmw86_vcpu *vcpu,
 	save->cr2 = sregs->cr2;
 	save->cr3 = sregs->cr3;
 	save->cr4 = sregs->cr4;
-	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
-				(sregs->cr8 & V_TPR_MASK);
 	/* The guest runs with SVME set; it never sees it (APM 15.5.1). */
 	save->efer = sregs->efer | EFER_SVME;
 	/* CPL is SS.DPL in protected mode, 0 in real mode (APM 15.5.1). */
@@ -882,6 +818,7 @@ const struct vmw86_backend_ops vmw86_svm_ops = {
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
 	.vcpu_run = svm_vcpu_run,
+	.flush_tlb = svm_flush_tlb,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
 	.get_msr = svm_get_msr,

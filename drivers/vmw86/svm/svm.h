@@ -66,7 +66,8 @@ struct svm_vm {
  * struct svm_vcpu - per-vCPU SVM state
  * @vmcb: the VMCB (one page). @vmcb_pa: its physical address.
  * @asid: the ASID used on @asid_cpu in @asid_generation.
- * @asid_cpu: @asid_generation: where @asid is valid.
+ * @asid_cpu: @asid_generation: where @asid is valid; @asid_cpu is -1 for
+ *	none (a new vCPU, or one whose TLB must be flushed).
  * @reinject: an event whose delivery a #VMEXIT interrupted (EXITINTINFO,
  *	APM 15.7.2), to inject again on the next VMRUN; 0 if none.
  * @reinject_err: its error code.
