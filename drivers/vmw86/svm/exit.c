@@ -2,7 +2,7 @@
 /*
  * vmw86 SVM exits: what each #VMEXIT code says, told to the core as a
  * &struct vmw86_exit (AMD APM vol. 2, 15.9-15.13 for the intercepts and
- * appendix C for the codes), and the MSRs the VMCB holds.
+ * appendix C for the codes).
  *
  * The backend decides nothing here that is not SVM's: which MSR to
  * allow, what to do with an instruction, when to leave for user space
@@ -11,8 +11,6 @@
  * stops intercepting.
  */
 #include <linux/kernel.h>
-#include <asm/msr-index.h>
-#include <asm/processor-flags.h>
 #include <asm/traps.h>
 #include <asm/trapnr.h>
 
@@ -20,160 +18,6 @@
 
 /* NPF EXITINFO1 bit 33: the fault hit a guest page table (APM 15.25.6). */
 #define NPF_GUEST_PAGE_WALK	BIT_ULL(33)
-
-/**
- * svm_inject_exception() - deliver an exception to the guest on next VMRUN
- * @vcpu: the vCPU.
- * @vector: the exception vector.
- * @has_err: the vector pushes an error code.
- * @err: the error code.
- *
- * Uses EVENTINJ (APM 15.20); RIP stays on the faulting instruction. The
- * exception supersedes any event recorded for re-injection: only an
- * instruction intercept injects one, and on hardware an instruction
- * intercept never interrupts an event delivery (a stale EXITINTINFO must
- * not replace it).
- */
-void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector, bool has_err,
-			  u32 err)
-{
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-
-	to_svm(vcpu)->reinject = 0;
-	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
-		       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
-	c->event_inj_err = err;
-}
-
-/**
- * svm_vcpu_reset() - clear the guest state the VMCB holds
- * @vcpu: the vCPU.
- *
- * Zeroes the save area (EFER.SVME set, as VMRUN requires) and drops any
- * event waiting for injection or re-injection; the core then loads the
- * RESET values (reset.c).
- */
-void svm_vcpu_reset(struct vmw86_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save_area *save = &svm->vmcb->save;
-
-	memset(save, 0, sizeof(*save));
-	save->efer = EFER_SVME;
-	svm->reinject = 0;
-	svm->vmcb->control.event_inj = 0;
-}
-
-/**
- * svm_get_msr() - read an MSR whose value the VMCB holds
- * @vcpu: the vCPU.
- * @index: the MSR.
- * @data: the value.
- *
- * Return: 0, or -ENOENT for an MSR the VMCB does not hold.
- */
-int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
-{
-	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
-
-	switch (index) {
-	case MSR_EFER:
-		*data = save->efer & ~EFER_SVME;
-		break;
-	case MSR_STAR:
-		*data = save->star;
-		break;
-	case MSR_LSTAR:
-		*data = save->lstar;
-		break;
-	case MSR_CSTAR:
-		*data = save->cstar;
-		break;
-	case MSR_SYSCALL_MASK:
-		*data = save->sfmask;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		*data = save->kernel_gs_base;
-		break;
-	case MSR_FS_BASE:
-		*data = save->fs.base;
-		break;
-	case MSR_GS_BASE:
-		*data = save->gs.base;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		*data = save->sysenter_cs;
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		*data = save->sysenter_esp;
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		*data = save->sysenter_eip;
-		break;
-	case MSR_IA32_CR_PAT:
-		*data = save->g_pat;
-		break;
-	default:
-		return -ENOENT;
-	}
-	return 0;
-}
-
-/**
- * svm_set_msr() - store an MSR whose value the VMCB holds
- * @vcpu: the vCPU.
- * @index: the MSR.
- * @data: the value, already checked by the core (msr.c).
- *
- * Return: 0, or -ENOENT for an MSR the VMCB does not hold.
- */
-int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
-{
-	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
-
-	switch (index) {
-	case MSR_EFER:
-		/* The guest runs with SVME set; it never sees it (APM 15.5.1). */
-		save->efer = data | EFER_SVME;
-		break;
-	case MSR_STAR:
-		save->star = data;
-		break;
-	case MSR_LSTAR:
-		save->lstar = data;
-		break;
-	case MSR_CSTAR:
-		save->cstar = data;
-		break;
-	case MSR_SYSCALL_MASK:
-		save->sfmask = data;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		save->kernel_gs_base = data;
-		break;
-	case MSR_FS_BASE:
-		save->fs.base = data;
-		break;
-	case MSR_GS_BASE:
-		save->gs.base = data;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		save->sysenter_cs = data;
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		save->sysenter_esp = data;
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		save->sysenter_eip = data;
-		break;
-	case MSR_IA32_CR_PAT:
-		save->g_pat = data;
-		break;
-	default:
-		return -ENOENT;
-	}
-	return 0;
-}
 
 /* EXITINFO1 of an IOIO intercept (APM vol. 2, 15.10.2, figure 15-2). */
 static void decode_ioio(struct vmcb_control_area *c, struct vmw86_exit *exit)

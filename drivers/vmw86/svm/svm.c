@@ -554,6 +554,30 @@ static void svm_get_interrupt_state(struct vmw86_vcpu *vcpu,
 			    (svm->vmcb->control.event_inj & SVM_EVTINJ_VALID);
 }
 
+/**
+ * svm_inject_exception() - deliver an exception to the guest on next VMRUN
+ * @vcpu: the vCPU.
+ * @vector: the exception vector.
+ * @has_err: the vector pushes an error code.
+ * @err: the error code.
+ *
+ * Uses EVENTINJ (APM 15.20); RIP stays on the faulting instruction. The
+ * exception supersedes any event recorded for re-injection: only an
+ * instruction intercept injects one, and on hardware an instruction
+ * intercept never interrupts an event delivery (a stale EXITINTINFO must
+ * not replace it).
+ */
+static void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector,
+				 bool has_err, u32 err)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	to_svm(vcpu)->reinject = 0;
+	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
+		       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = err;
+}
+
 /*
  * EVENTINJ (APM 15.20). An NMI blocks further NMIs until the IRET of its
  * handler, which SVM without vNMI does not track: intercept the IRET
@@ -754,6 +778,136 @@ static void svm_set_sregs(struct vmw86_vcpu *vcpu,
 	save->efer = sregs->efer | EFER_SVME;
 	/* CPL is SS.DPL in protected mode, 0 in real mode (APM 15.5.1). */
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl & 3 : 0;
+}
+
+/**
+ * svm_vcpu_reset() - clear the guest state the VMCB holds
+ * @vcpu: the vCPU.
+ *
+ * Zeroes the save area (EFER.SVME set, as VMRUN requires) and drops any
+ * event waiting for injection or re-injection; the core then loads the
+ * RESET values (reset.c).
+ */
+static void svm_vcpu_reset(struct vmw86_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	memset(save, 0, sizeof(*save));
+	save->efer = EFER_SVME;
+	svm->reinject = 0;
+	svm->vmcb->control.event_inj = 0;
+}
+
+/**
+ * svm_get_msr() - read an MSR whose value the VMCB holds
+ * @vcpu: the vCPU.
+ * @index: the MSR.
+ * @data: the value.
+ *
+ * Return: 0, or -ENOENT for an MSR the VMCB does not hold.
+ */
+static int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		*data = save->efer & ~EFER_SVME;
+		break;
+	case MSR_STAR:
+		*data = save->star;
+		break;
+	case MSR_LSTAR:
+		*data = save->lstar;
+		break;
+	case MSR_CSTAR:
+		*data = save->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*data = save->sfmask;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*data = save->kernel_gs_base;
+		break;
+	case MSR_FS_BASE:
+		*data = save->fs.base;
+		break;
+	case MSR_GS_BASE:
+		*data = save->gs.base;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = save->sysenter_cs;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = save->sysenter_esp;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = save->sysenter_eip;
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = save->g_pat;
+		break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/**
+ * svm_set_msr() - store an MSR whose value the VMCB holds
+ * @vcpu: the vCPU.
+ * @index: the MSR.
+ * @data: the value, already checked by the core (msr.c).
+ *
+ * Return: 0, or -ENOENT for an MSR the VMCB does not hold.
+ */
+static int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		/* The guest runs with SVME set; it never sees it (APM 15.5.1). */
+		save->efer = data | EFER_SVME;
+		break;
+	case MSR_STAR:
+		save->star = data;
+		break;
+	case MSR_LSTAR:
+		save->lstar = data;
+		break;
+	case MSR_CSTAR:
+		save->cstar = data;
+		break;
+	case MSR_SYSCALL_MASK:
+		save->sfmask = data;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		save->kernel_gs_base = data;
+		break;
+	case MSR_FS_BASE:
+		save->fs.base = data;
+		break;
+	case MSR_GS_BASE:
+		save->gs.base = data;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		save->sysenter_cs = data;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		save->sysenter_esp = data;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		save->sysenter_eip = data;
+		break;
+	case MSR_IA32_CR_PAT:
+		save->g_pat = data;
+		break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
 }
 
 static void svm_get_paging_state(struct vmw86_vcpu *vcpu,

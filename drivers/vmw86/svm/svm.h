@@ -126,10 +126,5 @@ int svm_npt_topup_cache(struct vmw86_vm *vm);
 
 /* exit.c */
 void svm_decode_exit(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit);
-void svm_inject_exception(struct vmw86_vcpu *vcpu, u8 vector, bool has_err,
-			  u32 err);
-void svm_vcpu_reset(struct vmw86_vcpu *vcpu);
-int svm_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
-int svm_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
 
 #endif /* _VMW86_SVM_H */
