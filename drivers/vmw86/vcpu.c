@@ -79,7 +79,11 @@ unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
 	return 15;
 }
 
-/* The register number of the string instruction's count and index. */
+/*
+ * The part of rCX, rSI and rDI that a string instruction of this address
+ * size (2, 4 or 8 bytes) counts and addresses with, and changes: CX, SI
+ * and DI; ECX, ESI and EDI; or all of them (APM vol. 3, "INS", "OUTS").
+ */
 static u64 vmw86_addr_mask(u8 addr_size)
 {
 	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;

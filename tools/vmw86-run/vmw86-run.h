@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmw86-run: boots a Linux bzImage under vmw86 with a small PC platform
- * (16550 UART, RTC/CMOS, i8042, 8254 PIT, 8259 PIC pair, PCI host bridge)
- * whose devices are backed by host system calls. Shared declarations.
+ * vmw86-run: boots a Linux kernel (bzImage or vmlinux) under vmw86 on a
+ * small PC described by ACPI, whose devices are backed by host system
+ * calls: the platform devices in hw/, each registering itself with
+ * PLATFORM_DEVICE() (below), and the virtio-mmio devices in virtio/ that
+ * the options ask for. Shared declarations.
  */
 #ifndef VMW86_RUN_H
 #define VMW86_RUN_H

@@ -21,7 +21,16 @@
 /* Bumped on any incompatible change to this file. */
 #define VMW86_API_VERSION	1
 
-#define VMW86_IO		0xAF	/* shares KVM's type; numbers differ */
+/*
+ * The ioctl type. Not KVM's, which is 0xAE. Linux's register of types
+ * (Documentation/userspace-api/ioctl/ioctl-number.rst, as of 6.1) gives
+ * 0xAF numbers 00-1F to the Freescale hypervisor (linux/fsl_hypervisor.h)
+ * and nothing else; vmw86's numbers are 0xa0-0xca, which no registered
+ * driver uses under 0xAF, so the commands do not collide. It stays as it
+ * is because changing it would change every command and so the ABI of
+ * VMW86_API_VERSION 1, for no collision avoided.
+ */
+#define VMW86_IO		0xAF
 
 /* ----------------------------------------------------------------------
  * Device fd ioctls

@@ -70,7 +70,7 @@
 /* The library's IDT has a gate for every vector (lib/exception.S). */
 #define NR_IDT_VECTORS		256
 
-/* The library's GDT (lib/processor.c). */
+/* The library's GDT selectors (lib/vmw86.c builds the table). */
 #define GUEST_CS64	0x08
 #define GUEST_DS	0x10
 #define GUEST_CS32	0x18

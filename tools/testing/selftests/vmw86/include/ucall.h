@@ -34,7 +34,7 @@ struct ucall {
 	uint64_t line;
 };
 
-/* Guest side (lib/ucall.c). */
+/* Guest side (lib/guest.c). */
 void ucall(uint64_t cmd, uint64_t nargs, uint64_t a0, uint64_t a1,
 	   uint64_t a2, uint64_t a3);
 void ucall_assert(const char *file, uint64_t line, const char *expr,
