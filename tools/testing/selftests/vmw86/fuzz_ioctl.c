@@ -1373,8 +1373,8 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, 90)
  * real, protected and long mode. These guests once stopped the test
  * machine for good: a failed entry (they fail hundreds) let QEMU's SVM
  * clear V_INTR_MASKING in the VMCB, and a guest then running with IF = 0
- * kept the host's timer out. svm_enter_guest() now sets it on every entry
- * (exits.fail_entry_keeps_interrupt_control shows it).
+ * kept the host's timer out. svm_load_guest_state() now sets it on every
+ * entry (exits.fail_entry_keeps_interrupt_control shows it).
  */
 TEST_F_TIMEOUT(fuzz, random_ioctls_and_guests, 90)
 {
