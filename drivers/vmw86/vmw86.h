@@ -341,9 +341,11 @@ struct vmw86_exit {
  * @enable_cpu: turn virtualization on for the calling CPU (interrupts off);
  *	-EBUSY if another hypervisor already has it.
  * @disable_cpu: turn it off for the calling CPU (interrupts off).
- * @vm_init: @vm_destroy: per-VM state.
- * @vcpu_create: @vcpu_free: per-vCPU state; the core resets the new vCPU
- *	(vmw86_vcpu_reset()) after @vcpu_create.
+ * @vm_init: allocate a new VM's state (vm->arch: the nested page table).
+ * @vm_destroy: free it; no vCPU runs.
+ * @vcpu_create: allocate a new vCPU's state (vcpu->arch); the core then
+ *	resets the vCPU (vmw86_vcpu_reset()).
+ * @vcpu_free: free it; the vCPU never runs again.
  * @vcpu_run: enter the guest once and describe the exit in @exit. Called
  *	with interrupts off and the vCPU in guest mode; loads and reads back
  *	vcpu->regs, rip, rflags, dr6, dr7, cr8, xcr0, pkru and tsc_aux, and
@@ -352,17 +354,15 @@ struct vmw86_exit {
  * @flush_tlb: the VM's nested translations changed since this vCPU last
  *	ran: drop its TLB entries at the next entry (called just before
  *	@vcpu_run).
- * @get_sregs: @set_sregs: segments, descriptor tables, CR0, CR2-CR4 and
- *	EFER (CR8 and the APIC base are the core's).
- * @get_msr: @set_msr: an MSR whose value the backend's guest state holds
- *	(those the hardware loads on entry); -ENOENT for any other. @set_msr
- *	only stores: msr.c has checked the value as the guest's WRMSR would.
+ * @get_sregs: read segments, descriptor tables, CR0, CR2-CR4 and EFER
+ *	(CR8 and the APIC base are the core's and left 0).
+ * @set_sregs: write them; the caller has set vcpu->state_dirty.
+ * @get_msr: read an MSR whose value the backend's guest state holds
+ *	(those the hardware loads on entry); -ENOENT for any other.
+ * @set_msr: store one; -ENOENT for any other. It only stores: msr.c has
+ *	checked the value as the guest's WRMSR would.
  * @get_paging_state: CR0, CR3, CR4 and EFER for a guest page walk.
  * @get_code_segment: CS base and its D and L bits, for instruction fetch.
- * @vcpu_reset: clear the guest state the backend holds (zero, except
- *	what its hardware requires) and any event waiting for injection;
- *	vmw86_vcpu_reset() then loads the RESET values through @set_sregs
- *	and @set_msr.
  * @get_interrupt_state: the guest's RFLAGS.IF, whether it is in an
  *	interrupt shadow, and whether an event already waits for injection.
  * @inject_event: deliver an interrupt, an NMI or an exception at the next
@@ -374,15 +374,21 @@ struct vmw86_exit {
  * @set_event_windows: ask for an exit as soon as the guest can take an
  *	external interrupt (@irq) or an NMI held by the one in progress
  *	(@nmi), or stop asking.
+ * @vcpu_reset: clear the guest state the backend holds (zero, except
+ *	what its hardware requires) and any event waiting for injection;
+ *	vmw86_vcpu_reset() then loads the RESET values through @set_sregs
+ *	and @set_msr.
  * @zap_gpa_range: drop nested page table entries for [gpa, gpa + size);
  *	called with vm->mmu_lock held; returns true if any were present.
  * @map_gpa: map the 4 KiB page of guest physical memory at @gpa to @pfn,
  *	or with @huge the whole naturally aligned 2 MiB around them (the
  *	backend may fall back to 4 KiB where smaller entries are in the
- *	way); called
- *	with vm->mmu_lock held (must not sleep: page-table pages are
- *	preallocated by @topup_mmu_cache).
+ *	way); called with vm->mmu_lock held (must not sleep: page-table
+ *	pages are preallocated by @topup_mmu_cache).
  * @topup_mmu_cache: preallocate page-table pages before taking mmu_lock.
+ *
+ * The core reaches the vendor only through this table, and the backend
+ * never calls into the core: design.rst ("The run loop") draws both.
  */
 struct vmw86_backend_ops {
 	const char *name;
