@@ -16,7 +16,6 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <asm/fpu/api.h>
-#include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
