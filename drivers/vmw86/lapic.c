@@ -674,6 +674,36 @@ static int lapic_set_base(struct vmw86_lapic *apic, u64 val)
 	return 0;
 }
 
+/*
+ * IA32_APIC_BASE of a vCPU whose APIC is user space's (no
+ * VMW86_CREATE_LAPIC): a register vmw86 only keeps, so that the guest can
+ * read where the APIC is (QEMU's, with kernel-irqchip=off). Its value
+ * comes from VMW86_SET_SREGS; while that is 0 the vCPU has no APIC and
+ * the MSR takes #GP, as any unknown one. EXTD is refused (no x2APIC there),
+ * BSP is user space's to say.
+ */
+static u64 user_apic_base_valid(void)
+{
+	return (MSR_IA32_APICBASE_BASE &
+		GENMASK_ULL(boot_cpu_data.x86_phys_bits - 1, 0)) |
+	       MSR_IA32_APICBASE_ENABLE | MSR_IA32_APICBASE_BSP;
+}
+
+/**
+ * vmw86_lapic_set_user_base() - VMW86_SET_SREGS.apic_base without a local APIC
+ * @vcpu: the vCPU; vcpu->lapic is NULL.
+ * @val: the new IA32_APIC_BASE; 0 takes the APIC away again.
+ *
+ * Return: 0; -EINVAL (the value ignored) for reserved bits or EXTD.
+ */
+int vmw86_lapic_set_user_base(struct vmw86_vcpu *vcpu, u64 val)
+{
+	if (val & ~user_apic_base_valid())
+		return -EINVAL;
+	vcpu->user_apic_base = val;
+	return 0;
+}
+
 /**
  * vmw86_lapic_get_msr() - RDMSR of an APIC MSR
  * @vcpu: the vCPU.
@@ -688,8 +718,12 @@ int vmw86_lapic_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data)
 	struct vmw86_lapic *apic = vcpu->lapic;
 	u32 off;
 
-	if (!apic)
-		return -ENOENT;
+	if (!apic) {
+		if (index != MSR_IA32_APICBASE || !vcpu->user_apic_base)
+			return -ENOENT;
+		*data = vcpu->user_apic_base;
+		return 0;
+	}
 	if (index == MSR_IA32_APICBASE) {
 		*data = apic->base_msr;
 		return 0;
@@ -724,8 +758,15 @@ int vmw86_lapic_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data)
 	struct vmw86_lapic *apic = vcpu->lapic;
 	u32 off;
 
-	if (!apic)
-		return -ENOENT;
+	if (!apic) {
+		if (index != MSR_IA32_APICBASE || !vcpu->user_apic_base)
+			return -ENOENT;
+		if (data & ~user_apic_base_valid())
+			return -EINVAL;
+		vcpu->user_apic_base = (data & ~MSR_IA32_APICBASE_BSP) |
+				       (vcpu->user_apic_base & MSR_IA32_APICBASE_BSP);
+		return 0;
+	}
 	if (index == MSR_IA32_APICBASE)
 		return lapic_set_base(apic, data);
 	if (index == MSR_IA32_TSC_DEADLINE) {

@@ -76,6 +76,7 @@ void vmw86_lapic_destroy(struct vmw86_vcpu *vcpu);
 bool vmw86_lapic_is_msr(u32 index);
 int vmw86_lapic_get_msr(struct vmw86_vcpu *vcpu, u32 index, u64 *data);
 int vmw86_lapic_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
+int vmw86_lapic_set_user_base(struct vmw86_vcpu *vcpu, u64 val);
 int vmw86_lapic_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write);
 int vmw86_lapic_signal_msi(struct vmw86_vm *vm, const struct vmw86_msi *msi);
 /* vmw86_lapic_update(): an interrupt waits for the guest to take one. */

@@ -554,6 +554,8 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		if (vcpu->lapic)
 			vmw86_lapic_get_msr(vcpu, MSR_IA32_APICBASE,
 					    &u.sregs.apic_base);
+		else
+			u.sregs.apic_base = vcpu->user_apic_base;
 		ret = copy_to_user(argp, &u.sregs, sizeof(u.sregs)) ? -EFAULT : 0;
 		break;
 	case VMW86_SET_SREGS:
@@ -567,6 +569,8 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			if (vcpu->lapic)
 				vmw86_lapic_set_msr(vcpu, MSR_IA32_APICBASE,
 						    u.sregs.apic_base);
+			else
+				vmw86_lapic_set_user_base(vcpu, u.sregs.apic_base);
 		}
 		break;
 	case VMW86_GET_MSRS:

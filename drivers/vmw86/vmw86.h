@@ -156,6 +156,8 @@ struct vmw86_pending_io {
  * @pending_irq: the external interrupt vector queued by VMW86_INTERRUPT,
  *	or -1; the backend injects it when the guest can take it.
  * @lapic: the local APIC, or NULL without VMW86_CREATE_LAPIC.
+ * @user_apic_base: without @lapic, IA32_APIC_BASE of the APIC user space
+ *	emulates (VMW86_SET_SREGS); 0 while it has none.
  * @wq: where the vCPU's thread sleeps in HLT or wait-for-SIPI;
  *	vmw86_vcpu_kick() wakes it.
  * @arch: backend data (e.g. the VMCB).
@@ -190,6 +192,7 @@ struct vmw86_vcpu {
 	bool state_dirty;
 	int pending_irq;
 	struct vmw86_lapic *lapic;
+	u64 user_apic_base;
 	wait_queue_head_t wq;
 
 	void *arch;

@@ -249,7 +249,10 @@ struct vmw86_dtable {
  * @cr8: task priority (CR8, 4 bits).
  * @efer: the guest's EFER; EFER.SVME is hidden from the guest and ignored.
  * @apic_base: the local APIC base MSR (0x1b): with VMW86_CREATE_LAPIC the
- *	APIC's; without, 0 (ignored when set).
+ *	APIC's; without, that of an APIC user space emulates, 0 (none, the
+ *	MSR takes #GP) until set here; then the guest reads it and may write
+ *	the base, EN and BSP bits (BSP stays as set here), and this field
+ *	reads the guest's value back. A value with other bits is ignored.
  *
  * Values are loaded as they are: vmw86 does not check them. State the
  * hardware refuses makes the next VMW86_RUN end in VMW86_EXIT_FAIL_ENTRY.

@@ -429,6 +429,49 @@ TEST(no_lapic_no_apic)
 	vm_free(vm);
 }
 
+/*
+ * An APIC user space emulates (QEMU's, kernel-irqchip=off): once
+ * VMW86_SET_SREGS gives IA32_APIC_BASE a value, the guest reads it and
+ * may write it (BSP stays user space's), and user space reads the write
+ * back; reserved bits and EXTD take #GP.
+ */
+#define USER_APIC_BASE	(APIC_GPA | APICBASE_EN | APICBASE_BSP)
+
+static void guest_user_apic_base(void)
+{
+	GUEST_ASSERT_EQ(rdmsr(MSR_IA32_APICBASE), USER_APIC_BASE);
+	wrmsr(MSR_IA32_APICBASE, APIC_GPA);	/* disabled, BSP not set */
+	GUEST_ASSERT_EQ(rdmsr(MSR_IA32_APICBASE), APIC_GPA | APICBASE_BSP);
+	GUEST_ASSERT_EQ(gp_count, 0);
+	wrmsr(MSR_IA32_APICBASE, APIC_GPA | APICBASE_EN | APICBASE_EXTD);
+	wrmsr(MSR_IA32_APICBASE, APIC_GPA | 1);
+	GUEST_ASSERT_EQ(gp_count, 2);
+	GUEST_ASSERT_EQ(rdmsr(MSR_IA32_APICBASE), APIC_GPA | APICBASE_BSP);
+}
+
+TEST(no_lapic_user_apic_base)
+{
+	struct vmw86_vcpu *vcpu;
+	struct vmw86_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_user_apic_base);
+	struct vmw86_sregs sregs;
+
+	vm_install_exception_handler(vm, GP_VECTOR, gp_skip_msr);
+	vcpu_sregs_get(vcpu, &sregs);
+	/* Reserved bits and EXTD are ignored, as VMW86_SET_SREGS ignores them. */
+	sregs.apic_base = USER_APIC_BASE | APICBASE_EXTD;
+	vcpu_sregs_set(vcpu, &sregs);
+	vcpu_sregs_get(vcpu, &sregs);
+	EXPECT_EQ(0, sregs.apic_base);
+	sregs.apic_base = USER_APIC_BASE;
+	vcpu_sregs_set(vcpu, &sregs);
+	vcpu_sregs_get(vcpu, &sregs);
+	EXPECT_EQ(USER_APIC_BASE, sregs.apic_base);
+	run_done(vcpu);
+	vcpu_sregs_get(vcpu, &sregs);
+	EXPECT_EQ(APIC_GPA | APICBASE_BSP, sregs.apic_base);
+	vm_free(vm);
+}
+
 /* IA32_APIC_BASE from user space, with the checks a guest WRMSR gets. */
 TEST(apic_base_from_user_space)
 {
