@@ -12,7 +12,19 @@
 # carries debug information, so that scripts/testvm/wedge.sh can read the
 # emulated CPU's hidden state (GIF, guest mode, pending interrupt requests)
 # with gdb when a test machine stops; Debian's debug-symbol archive cannot
-# be had here. The same build will carry the -accel vmw86 front-end.
+# be had here.
+#
+# VMW86_QEMU_FLAVOUR=accel builds the other QEMU, the -accel vmw86
+# front-end (tools/qemu/, README.md): the same source and patches, then
+# tools/qemu/patches/ (the glue), tools/qemu/'s own files copied into the
+# tree (the accelerator, target/i386/vmw86/) with the uapi header
+# (linux-headers/linux/vmw86.h, from include/uapi/linux/vmw86.h) and the
+# MMIO decoder the launcher shares (tools/lib/vmw86/), configured with
+# vmw86 and KVM (the peer it is compared with). It has a cache directory
+# of its own (<version>-accel-<hash>), so the test machine's QEMU is
+# neither rebuilt nor changed by it; the copied files are not in the key:
+# when they change, the next run copies them and ninja rebuilds what
+# depends on them.
 #
 # The build is cached outside the clone, keyed by the Debian source version,
 # the configure line and the patches' hash, in
@@ -60,12 +72,52 @@ config=(--target-list=x86_64-softmmu --without-default-features
 	--disable-docs --disable-werror --disable-user)
 
 mapfile -t patches < <(find "${VMW86_QEMU_PATCHES:-$here/patches}" -name '*.patch' | sort)
+flavour=${VMW86_QEMU_FLAVOUR:-test}
+tag=''
+case $flavour in
+test) ;;
+accel)
+	tree=$(cd "$here/../.." && pwd)
+	config+=(--enable-vmw86 --enable-kvm)
+	mapfile -t -O "${#patches[@]}" patches < <(find "$tree/tools/qemu/patches" -name '*.patch' | sort)
+	tag=-accel
+	;;
+*) log "VMW86_QEMU_FLAVOUR=$flavour: 'test' or 'accel'"; exit 2 ;;
+esac
 key=$( { printf '%s\n' "$version" "${config[@]}"; cat "${patches[@]}"; } |
 	sha256sum | cut -c1-12)
-dest=$cache/qemu/${version//[:+~]/_}-$key
+dest=$cache/qemu/${version//[:+~]/_}$tag-$key
 bin=$dest/build/qemu-system-x86_64
 
-if [[ -x $bin && -e $dest/.complete ]]; then
+# accel: the files copied into the source tree, as "SOURCE DEST" lines.
+overlay_list() {
+	local f
+	(cd "$tree/tools/qemu" && find target include -type f | sort) |
+		while read -r f; do echo "$tree/tools/qemu/$f $f"; done
+	echo "$tree/include/uapi/linux/vmw86.h linux-headers/linux/vmw86.h"
+	for f in "$tree"/tools/lib/vmw86/*.[ch]; do
+		echo "$f target/i386/vmw86/$(basename "$f")"
+	done
+}
+overlay_hash() {
+	overlay_list | while read -r from to; do echo "$to"; cat "$from"; done |
+		sha256sum | cut -c1-12
+}
+# Copy what changed (unchanged files keep their times, so ninja rebuilds
+# only what depends on the others).
+overlay_copy() {
+	local from to
+	overlay_list | while read -r from to; do
+		cmp -s "$from" "$dest/src/$to" && continue
+		mkdir -p "$(dirname "$dest/src/$to")"
+		cp "$from" "$dest/src/$to"
+	done
+}
+done_stamp() {
+	if [[ $flavour == accel ]]; then overlay_hash; else echo; fi
+}
+
+if [[ -x $bin && -e $dest/.complete && $(cat "$dest/.complete") == "$(done_stamp)" ]]; then
 	echo "$bin"
 	exit 0
 fi
@@ -73,7 +125,18 @@ fi
 mkdir -p "$cache/qemu"
 exec 8>"$cache/qemu/.lock"
 flock 8
-if [[ -x $bin && -e $dest/.complete ]]; then
+if [[ -x $bin && -e $dest/.complete && $(cat "$dest/.complete") == "$(done_stamp)" ]]; then
+	echo "$bin"
+	exit 0
+fi
+# accel, configured before: the copied files changed (or the last build
+# failed on them); rebuild what they touch.
+if [[ $flavour == accel && -e $dest/build/build.ninja ]]; then
+	log "rebuilding $dest with the tools/qemu files as they are now"
+	overlay_copy
+	nice -n 19 ninja -C "$dest/build" -j"$(nproc)" qemu-system-x86_64 >"$dest/build/ninja.log" 2>&1 ||
+		{ tail -n 30 "$dest/build/ninja.log" >&2; log "build failed"; exit 1; }
+	done_stamp >"$dest/.complete"
 	echo "$bin"
 	exit 0
 fi
@@ -92,6 +155,7 @@ for p in "${patches[@]}"; do
 	log "applying $(basename "$p")"
 	patch -d src -p1 --forward --quiet <"$p" >&2
 done
+[[ $flavour != accel ]] || overlay_copy
 mkdir build
 cd build
 ../src/configure "${config[@]}" >configure.log 2>&1 ||
@@ -99,5 +163,5 @@ cd build
 log "compiling (ninja, $(nproc) jobs; log in $dest/build/ninja.log)"
 ninja -j"$(nproc)" qemu-system-x86_64 >ninja.log 2>&1 ||
 	{ tail -n 30 ninja.log >&2; log "build failed"; exit 1; }
-touch "$dest/.complete"
+done_stamp >"$dest/.complete"
 echo "$bin"
