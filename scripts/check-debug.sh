@@ -74,6 +74,9 @@ export VMW86_MODDIR=$dk/modroot/lib/modules/$rel
 export VMW86_GUEST_KERNEL=${VMW86_GUEST_KERNEL:-$guest}
 export VMW86_KO=$mod/drivers/vmw86/vmw86.ko
 export VMW86_SKIP_DEPS=1 VMW86_SKIP_LINT=1
+# QEMU's -accel vmw86 boots the test machine's kernel as its guest, which
+# is the debug kernel here: its test (qemu_accel) is make check's.
+export VMW86_QEMU_ACCEL=${VMW86_QEMU_ACCEL:-0}
 export VMW86_PASSES=${VMW86_PASSES:-la57}
 export VMW86_SKIP_TESTS=${VMW86_SKIP_TESTS-vmw86_run_shell}
 export VMW86_LOG_TAG=debug

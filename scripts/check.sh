@@ -54,6 +54,7 @@ lock_build
 resolve_kver
 resolve_qemu
 build_payload
+build_qemu_accel
 
 # Host-side checks first: checkpatch --strict and sparse/W=1 on the module
 # (lint.sh), then make install/uninstall, the DKMS tree and make deb with
@@ -190,12 +191,13 @@ run_pass() {
 # machine used to lose SVM state in QEMU: scripts/qemu/patches/0002-*.)
 # VMW86_SMP=1 runs the suite on one CPU; "smp2" is the old third pass, the
 # two-CPU tests alone on two CPUs.
-all_tests=$(awk '{ print $1 }' "$TDIR/run_list" "$RDIR/run_list" | tr '\n' ' ')
+all_tests=$(awk '{ print $1 }' "$TDIR/run_list" "$RDIR/run_list" ${QDIR:+"$QDIR/run_list"} | tr '\n' ' ')
 smp_tests="cpus lapic smp vmw86_run_shell"
 # vmw86-run's devices and its terminal handling are the launcher's user
 # space, the same whatever the host's paging depth: their tests (several
-# guest boots each) run in the la57 pass only.
-la57_only="vmw86_run_tty vmw86_run_disk vmw86_run_rng vmw86_run_net"
+# guest boots each) run in the la57 pass only, and so does QEMU's -accel
+# vmw86 (qemu_accel: four boots through SeaBIOS).
+la57_only="vmw86_run_tty vmw86_run_disk vmw86_run_rng vmw86_run_net qemu_accel"
 if [[ -n ${VMW86_TESTS:-} ]]; then
 	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS la57_only=
 else

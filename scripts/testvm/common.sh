@@ -17,6 +17,8 @@
 #   VMW86_REPEAT_TESTS, VMW86_REPEAT   run these (of those packed) this many
 #                     more times after the rest (scripts/stress.sh)
 #   VMW86_QEMU        the test machine's emulator (default: scripts/qemu/build.sh)
+#   VMW86_QEMU_ACCEL=0  build_qemu_accel: leave QEMU's -accel vmw86 and its
+#                     test out of the test machine
 #   DKMS_KO, DKMS_TESTS   pack_initramfs: also this DKMS-built vmw86.ko and
 #                     copies of these selftests to run against it after the
 #                     suite (check.sh's la57 pass)
@@ -82,9 +84,30 @@ build_payload() {
 	fi
 }
 
+# QEMU with -accel vmw86 (VMW86_QEMU_FLAVOUR=accel scripts/qemu/build.sh,
+# tools/qemu/), to run inside the test machine with its test: its binary
+# without debug information, tools/qemu/tests/ and their run_list in
+# $BUILD/qemu-accel; sets QDIR (empty with VMW86_QEMU_ACCEL=0).
+build_qemu_accel() {
+	local bin
+	QDIR=
+	[[ ${VMW86_QEMU_ACCEL:-1} == 1 ]] || return 0
+	bin=$(VMW86_QEMU_FLAVOUR=accel "$ROOT/scripts/qemu/build.sh") || return
+	QDIR=$BUILD/qemu-accel
+	mkdir -p "$QDIR"
+	if [[ ! -x $QDIR/qemu-system-x86_64 || $bin -nt $QDIR/qemu-system-x86_64 ]]; then
+		strip --strip-debug -o "$QDIR/qemu-system-x86_64.tmp" "$bin"
+		mv "$QDIR/qemu-system-x86_64.tmp" "$QDIR/qemu-system-x86_64"
+	fi
+	install -m 0755 "$ROOT/tools/qemu/tests/qemu_accel.sh" "$QDIR/qemu_accel"
+	# Four guest boots and three refusals: about 10 minutes in the test machine.
+	echo "qemu_accel 1500" >"$QDIR/run_list"
+}
+
 pack_initramfs() {
 	mkdir -p "$TESTVM_DIR"
 	"$ROOT/scripts/testvm/mkinitramfs.sh" -o "$INITRD" -k "$KO" -t "$TDIR" -r "$RDIR" \
+		${QDIR:+-q "$QDIR"} \
 		-s "${VMW86_TESTS:-}" -l "$RUN_LIST" \
 		${VMW86_REPEAT_TESTS:+-R "$VMW86_REPEAT_TESTS" -n "${VMW86_REPEAT:-1}"} \
 		${DKMS_KO:+-d "$DKMS_KO" -e "$DKMS_TESTS"}

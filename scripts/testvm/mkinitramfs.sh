@@ -19,13 +19,19 @@
 #   /boot/vmlinux-$KVER            the same, uncompressed (ELF)
 #   /bin/{mke2fs,mkfs.ext4,e2fsck,debugfs}, /etc/mke2fs.conf
 #                                  e2fsprogs, for the disk tests' images
+#   with -q QDIR (scripts/testvm/common.sh's build_qemu_accel):
+#   /bin/qemu-system-x86_64        QEMU with -accel vmw86 (dynamic: its
+#                                  shared objects go with it, from ldd)
+#   /usr/share/qemu/*              the firmware it loads for -machine pc:
+#                                  SeaBIOS, linuxboot_dma.bin, kvmvapic.bin
+#   /tests/<its tests>             after the launcher's in run_list
 #   with -d DKMS_KO -e "NAME...":
 #   /dkms/vmw86.ko                 the module DKMS built from the packages
 #                                  (scripts/dkms-test.sh), as DKMS left it
 #   /tests/dkms_<NAME>, dkms_list  copies of those selftests, run against it
 #                                  after the suite (init)
 #
-# usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR]
+# usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR] [-q QDIR]
 #                       [-s "NAME..."] [-R "NAME..." -n N] [-l FILE]
 #                       [-d DKMS_KO -e "NAME..."]
 # -s keeps only the named binaries of run_list (in run_list order); -R and
@@ -40,13 +46,14 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out='' ko='' tdir='' rdir='' select='' listout='' repeat='' rounds=0 dkms_ko='' dkms_tests=''
-while getopts o:k:t:r:s:l:R:n:d:e: opt; do
+out='' ko='' tdir='' rdir='' qdir='' select='' listout='' repeat='' rounds=0 dkms_ko='' dkms_tests=''
+while getopts o:k:t:r:q:s:l:R:n:d:e: opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) ko=$OPTARG ;;
 	t) tdir=$OPTARG ;;
 	r) rdir=$OPTARG ;;
+	q) qdir=$OPTARG ;;
 	s) select=$OPTARG ;;
 	l) listout=$OPTARG ;;
 	R) repeat=$OPTARG ;;
@@ -65,6 +72,7 @@ guest_kernel=${VMW86_GUEST_KERNEL:-/boot/vmlinuz-$KVER}
 [[ -f $ko ]] || die "$ko: no such module"
 [[ -f $tdir/run_list ]] || die "$tdir/run_list missing"
 [[ -z $rdir || -f $rdir/run_list ]] || die "$rdir/run_list missing"
+[[ -z $qdir || -f $qdir/run_list ]] || die "$qdir/run_list missing"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/vmw86-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -180,13 +188,29 @@ if [[ -n $rdir ]]; then
 	[[ ! -f /etc/mke2fs.conf ]] || cp /etc/mke2fs.conf "$root/etc/"
 fi
 
+# QEMU with -accel vmw86 and the firmware of -machine pc, from Debian's
+# packages (seabios, qemu-system-data), at the paths -L /usr/share/qemu
+# finds them; its test runs after the launcher's, whose guests it boots.
+if [[ -n $qdir ]]; then
+	install -m 0755 "$qdir/qemu-system-x86_64" "$root/bin/qemu-system-x86_64"
+	ldd "$qdir/qemu-system-x86_64" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
+		die "ldd $qdir/qemu-system-x86_64 failed"
+	mkdir -p "$root/usr/share/qemu"
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+		/usr/share/qemu/kvmvapic.bin; do
+		[[ -r $f ]] || die "$f missing (packages seabios, qemu-system-data)"
+		cp -L "$f" "$root/usr/share/qemu/"
+	done
+	cat "$qdir/run_list" >>"$all_list"
+fi
+
 # Test binaries: run_list (NAME [TIMEOUT] per line), optionally narrowed.
 declare -A keep=()
 if [[ -n $select ]]; then
 	for n in ${select//,/ }; do keep[$n]=1; done
 	for n in "${!keep[@]}"; do
 		awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$all_list" ||
-			die "test '$n' is not in $tdir/run_list${rdir:+ or $rdir/run_list}"
+			die "test '$n' is not in $tdir/run_list${rdir:+ or $rdir/run_list}${qdir:+ or $qdir/run_list}"
 	done
 fi
 : >"$root/tests/run_list"
@@ -196,6 +220,7 @@ while read -r name rest; do
 	echo "$name${rest:+ $rest}" >>"$root/tests/run_list"
 	bin=$tdir/$name
 	[[ -f $bin || -z $rdir || ! -f $rdir/$name ]] || bin=$rdir/$name
+	[[ -f $bin || -z $qdir || ! -f $qdir/$name ]] || bin=$qdir/$name
 	if [[ ! -f $bin ]]; then
 		# Still listed: the guest reports it as a failed, missing binary.
 		echo "mkinitramfs.sh: warning: $bin missing" >&2

@@ -1,0 +1,168 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# qemu_accel: QEMU with -accel vmw86 (tools/qemu/, kernel-irqchip=off:
+# QEMU's own PIC, APIC, IOAPIC, PIT, HPET and ACPI) in the test machine,
+# with the same QEMU binary under -accel kvm as the peer (Debian's
+# kvm-amd, loaded by the test machine's init; vmw86 and KVM take turns).
+# - Bad input ends QEMU with one line and a non-zero status before any
+#   guest runs: no /dev/vmw86, more vCPUs than vmw86 has, SVM taken by a
+#   KVM guest running beside it.
+# - Debian's kernel (the test machine's own file) and the launcher tests'
+#   shell guest (guest-shell.cpio.gz) boot through SeaBIOS and the
+#   linuxboot option ROM on "-machine pc -cpu max" to the guest's shell,
+#   which answers commands typed on QEMU's serial console: arithmetic,
+#   the kernel release, nproc, a computation on every vCPU, and its kernel
+#   log's err-level lines (listed; they must be none, or lines the same
+#   boot under KVM has too: the platform's, not vmw86's). Leaving the
+#   shell powers the guest off through ACPI, which ends QEMU with status 0.
+# - On 1 and on 2 vCPUs (the APs started by QEMU's APIC with INIT and
+#   SIPI), under vmw86 and under KVM.
+# The guest's console is copied here with a "# NAME| " prefix.
+# Runs in the test machine (busybox sh), prints TAP.
+
+Q=${QEMU:-/bin/qemu-system-x86_64}
+KERNEL=/boot/vmlinuz-$(uname -r)
+GUEST=${0%/*}/guest-shell.cpio.gz
+T=$(mktemp -d)
+n=0
+# shellcheck source=SCRIPTDIR/../../vmw86-run/tests/tap-lib.sh
+. "${0%/*}/tap-lib.sh"
+
+echo "TAP version 13"
+echo "1..29"
+
+if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
+	echo "Bail out! missing $Q, $KERNEL or $GUEST"
+	exit 1
+fi
+
+# The machine every boot gets: only what -nodefaults leaves, the serial
+# console on stdio, no reboot (a reset ends QEMU, status 0 as well: the
+# tests below tell them apart by the guest's own words).
+qemu_cmd() { # ACCEL SMP
+	echo "$Q" -L /usr/share/qemu -accel "$1" -machine pc -cpu max -m 256 \
+		-smp "$2" -nodefaults -no-user-config -display none -no-reboot \
+		-serial stdio -kernel "$KERNEL" -initrd "$GUEST" \
+		-append "console=ttyS0 panic=-1 quiet"
+}
+
+# bad_qemu NAME REGEX ARGS...: QEMU ARGS fails at once with one line.
+bad_qemu() {
+	name=$1 re=$2
+	shift 2
+	timeout 60 "$Q" "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	if [ $rc != 0 ] && [ $rc != 143 ] && grep -qE -e "$re" "$T/err" &&
+	   [ "$(grep -c . "$T/err")" -le 2 ] && [ ! -s "$T/out" ]; then
+		ok "bad input: $name"
+	else
+		notok "bad input: $name (rc=$rc, want non-zero and /$re/)"
+		sed 's/^/#   stderr: /' "$T/err"
+	fi
+}
+
+# shellcheck disable=SC2046 # qemu_cmd's words on purpose
+{
+	mv /dev/vmw86 /dev/vmw86.away
+	bad_qemu "no /dev/vmw86" "vmw86: no /dev/vmw86" $(qemu_cmd vmw86 1)
+	mv /dev/vmw86.away /dev/vmw86
+	bad_qemu "more vCPUs than vmw86 runs" "vmw86: 100 vCPUs asked for, vmw86 runs at most" \
+		$(qemu_cmd vmw86 100)
+	# A KVM guest that holds SVM: QEMU -S (paused, but its VM exists).
+	$(qemu_cmd kvm 1) -S </dev/null >/dev/null 2>&1 &
+	kvm=$!
+	sleep 5
+	bad_qemu "SVM taken by a KVM guest" "vmw86: SVM is taken by another hypervisor" \
+		$(qemu_cmd vmw86 1)
+	kill $kvm
+	wait $kvm 2>/dev/null
+}
+
+# Wait up to $3 seconds for a line matching $2 in console $1; give up at
+# once when QEMU has ended, since nothing more will come.
+wait_for() {
+	i=0
+	while ! tr -d '\r' <"$1" | grep -q "$2"; do
+		i=$((i + 1))
+		[ $i -gt "$3" ] && return 1
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tr -d '\r' <"$1" | grep -q "$2"
+			return
+		fi
+		sleep 1
+	done
+}
+
+# One value from the console: the text between PREFIX- and -END.
+answer() { # CONSOLE PREFIX
+	tr -d '\r' <"$1" | sed -n "s/.*$2-\(.*\)-END.*/\1/p" | tail -n 1
+}
+
+# boot NAME ACCEL SMP: one boot, its checks, its console in the log.
+boot() {
+	name=$1 accel=$2 smp=$3 c=$T/$1.console
+	rm -f "$T/in"
+	mkfifo "$T/in"
+	start=$(cut -d' ' -f1 /proc/uptime)
+	# shellcheck disable=SC2046
+	timeout 600 $(qemu_cmd "$accel" "$smp") <"$T/in" >"$c" 2>"$T/$name.err" &
+	pid=$!
+	exec 3>"$T/in"
+	if wait_for "$c" "VMW86RUN-GUEST-SHELL" 420; then
+		up=$(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime)
+		ok "$name: the guest reaches its shell through SeaBIOS ($up s)"
+	else
+		notok "$name: the guest reaches its shell through SeaBIOS"
+	fi
+	sleep 1
+	printf 'echo SUM-$((6 * 7))-END\n' >&3
+	wait_for "$c" "SUM-42-END" 60
+	check $? "$name: a typed command runs in the guest: 6 * 7 = 42"
+	printf 'echo UNAME-$(uname -r)-END\n' >&3
+	wait_for "$c" "UNAME-[^ ]*-END" 60
+	[ "$(answer "$c" UNAME)" = "$(uname -r)" ]
+	check $? "$name: the guest runs the test machine's kernel ($(answer "$c" UNAME))"
+	printf 'echo NPROC-$(nproc)-END\n' >&3
+	wait_for "$c" "NPROC-[0-9]*-END" 60
+	[ "$(answer "$c" NPROC)" = "$smp" ]
+	check $? "$name: the guest sees $smp CPUs (nproc: $(answer "$c" NPROC))"
+	# One sum per CPU, in parallel: 1 + ... + 20000 = 200010000 each.
+	printf 'for i in $(seq %s); do (seq 20000 | awk "{s+=\\$1} END {print s}") & done >/sums; wait; echo PAR-$(sort -u /sums | tr "\\n" ,)$(wc -l </sums)-END\n' "$smp" >&3
+	wait_for "$c" "PAR-200010000,$smp-END" 120
+	check $? "$name: a computation on every CPU gives the right sums"
+	# Every kernel message of priority err or worse (<0>-<3>), untimed.
+	printf 'dmesg -r | grep -E "^<[0-3]>" | sed -e "s/^<[0-3]>\\[[ 0-9.]*\\] //" -e "s/^/ERRLOG /"; echo ERRN-$(dmesg -r | grep -cE "^<[0-3]>")-END\n' >&3
+	wait_for "$c" "ERRN-[0-9]*-END" 60
+	tr -d '\r' <"$c" | sed -n 's/^ERRLOG //p' >"$T/$name.errlog"
+	printf 'exit\n' >&3
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 120 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	wait $pid
+	rc=$?
+	exec 3>&-
+	[ $rc = 0 ] && tr -d '\r' <"$c" | grep -q "reboot: Power down"
+	check $? "$name: leaving the shell powers the guest off: QEMU exits 0 (got $rc)"
+	tr -d '\r' <"$c" | sed "s/^/# $name| /"
+	sed "s/^/# $name stderr| /" "$T/$name.err"
+}
+
+# The err-level lines under vmw86 must be none, or also KVM's.
+errlog() { # NAME PEER
+	extra=$(grep -vxF -f "$T/$2.errlog" "$T/$1.errlog" 2>/dev/null)
+	[ -s "$T/$2.errlog" ] || extra=$(cat "$T/$1.errlog")
+	sed "s/^/# $1 err-level: /" "$T/$1.errlog"
+	[ -z "$extra" ]
+	check $? "$1: the guest's err-level log has no line the same boot under KVM lacks ($(grep -c . "$T/$1.errlog") lines)"
+}
+
+boot vmw86-smp1 vmw86 1
+boot vmw86-smp2 vmw86 2
+boot kvm-smp1 kvm 1
+boot kvm-smp2 kvm 2
+errlog vmw86-smp1 kvm-smp1
+errlog vmw86-smp2 kvm-smp2
+rm -rf "$T"
