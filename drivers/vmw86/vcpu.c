@@ -441,7 +441,8 @@ static long vmw86_vcpu_interrupt(struct vmw86_vcpu *vcpu,
 
 	if (copy_from_user(&irq, uirq, sizeof(irq)))
 		return -EFAULT;
-	if (irq.vector < 32 || irq.vector > 255 || irq.padding)
+	/* Any vector: a real-mode BIOS's PIC uses 8-15 (IRQ 0-7). */
+	if (irq.vector > 255 || irq.padding)
 		return -EINVAL;
 	/* With a local APIC this is LINT0, which may be masked. */
 	if (vcpu->pending_irq >= 0 || !vmw86_lapic_accepts_extint(vcpu))

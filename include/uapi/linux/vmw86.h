@@ -364,7 +364,9 @@ struct vmw86_xsave {
 
 /**
  * struct vmw86_interrupt - an external interrupt for VMW86_INTERRUPT
- * @vector: the interrupt vector, 32 to 255 (0-31 are exceptions).
+ * @vector: the interrupt vector, 0 to 255: whatever the interrupt
+ *	controller was programmed with (a real-mode BIOS puts the 8259's
+ *	IRQ 0-7 at vectors 8-15, as the IBM PC did).
  * @padding: must be 0.
  *
  * VMW86_INTERRUPT queues one external interrupt, as an interrupt controller
@@ -372,7 +374,7 @@ struct vmw86_xsave {
  * later VMW86_RUN as soon as the guest can take it (RFLAGS.IF set, no
  * interrupt shadow), through EVENTINJ (AMD APM vol. 2, 15.20). Call it when
  * vmw86_run.ready_for_interrupt_injection is set; to wait for that, set
- * vmw86_run.request_interrupt_window. Errors: EINVAL for a vector below 32
+ * vmw86_run.request_interrupt_window. Errors: EINVAL for a vector above 255
  * or non-zero padding; EBUSY while an earlier interrupt is still queued.
  */
 struct vmw86_interrupt {
