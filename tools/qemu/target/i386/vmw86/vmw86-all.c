@@ -69,6 +69,13 @@ struct vmw86_vcpu {
     int fd;
     struct vmw86_run *run;
     bool injected;      /* VMW86_INTERRUPT since the last VMW86_RUN */
+    /*
+     * CR8 and IA32_APIC_BASE as last written to or read from the vCPU:
+     * QEMU's APIC holds both, and only a change the guest made in the
+     * vCPU (MOV to CR8, WRMSR) goes back to it.
+     */
+    uint64_t cr8;
+    uint64_t apic_base;
     uint8_t xsave[sizeof(struct vmw86_xsave)] QEMU_ALIGNED(64);
 };
 
@@ -228,7 +235,16 @@ static int vmw86_set_cpuid(CPUState *cpu, struct vmw86_vcpu *vcpu)
         if (s->entries[i].function >= 0x40000000 &&
             s->entries[i].function <= 0x400000ff &&
             t->nent < VMW86_MAX_CPUID_ENTRIES) {
-            t->entries[t->nent++] = s->entries[i];
+            struct vmw86_cpuid_entry *e = &t->entries[t->nent++];
+
+            *e = s->entries[i];
+            /*
+             * The APIC timer's input clock, in kHz: QEMU's own APIC counts
+             * nanoseconds (hw/intc/apic_common.c), 1 GHz before the divider.
+             */
+            if (e->function == 0x40000010) {
+                e->ebx = 1000000;
+            }
         }
     }
     cpu_x86_cpuid(env, 0x80000000, 0, &limit, &b, &c, &d);
@@ -409,6 +425,8 @@ static int vmw86_set_registers(CPUState *cpu, bool reset)
         sregs.cr8 = cpu_get_apic_tpr(x86->apic_state);
         sregs.apic_base = cpu_get_apic_base(x86->apic_state);
     }
+    vcpu->cr8 = sregs.cr8;
+    vcpu->apic_base = sregs.apic_base;
     if (ioctl(vcpu->fd, VMW86_SET_SREGS, &sregs) < 0) {
         return -errno;
     }
@@ -493,15 +511,17 @@ static int vmw86_get_registers(CPUState *cpu)
     env->cr[4] = sregs.cr4;
     env->efer = sregs.efer;
     if (x86->apic_state) {
-        if (sregs.apic_base &&
-            sregs.apic_base != cpu_get_apic_base(x86->apic_state)) {
+        /* The guest's WRMSR (api.rst: vmw86 only keeps the value). */
+        if (sregs.apic_base != vcpu->apic_base) {
             cpu_set_apic_base(x86->apic_state, sregs.apic_base);
         }
         /* CR8 is the TPR's top four bits; QEMU's APIC holds the TPR. */
-        if (sregs.cr8 != cpu_get_apic_tpr(x86->apic_state)) {
+        if (sregs.cr8 != vcpu->cr8) {
             cpu_set_apic_tpr(x86->apic_state, sregs.cr8);
         }
     }
+    vcpu->cr8 = sregs.cr8;
+    vcpu->apic_base = sregs.apic_base;
 
     if (ioctl(vcpu->fd, VMW86_GET_XSAVE, vcpu->xsave) < 0) {
         return -errno;
