@@ -142,6 +142,17 @@ uint32_t vmw86_get_supported_cpuid(uint32_t function, uint32_t index, int reg)
     if (function == 1 && reg == R_ECX) {
         r &= ~(CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE_TIMER);
     }
+    /*
+     * vmw86 passes the host's MTRR bit on but keeps no MTRR MSRs
+     * (api.rst): SeaBIOS, which programs MTRRs when the bit is set, would
+     * take a #GP it cannot handle.
+     */
+    if (function == 1 && reg == R_EDX) {
+        r &= ~CPUID_MTRR;
+    }
+    if (function == 0x80000001 && reg == R_EDX) {
+        r &= ~CPUID_EXT2_MTRR;
+    }
     return r;
 }
 
