@@ -104,9 +104,11 @@ stress:
 	scripts/stress.sh
 
 # The test machine's QEMU, built from Debian's source with the patches in
-# scripts/qemu/patches (done by every target that boots it, and cached).
+# scripts/qemu/patches (done by every target that boots it, and cached),
+# and QEMU with -accel vmw86 (tools/qemu/; make check builds it too).
 qemu: deps
 	scripts/qemu/build.sh
+	VMW86_QEMU_FLAVOUR=accel scripts/qemu/build.sh
 
 # vmw86 against KVM, side by side in one test machine boot: a table and a
 # chart in bench/results/ (Documentation/virt/vmw86/performance.rst).
