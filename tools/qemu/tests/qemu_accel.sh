@@ -40,18 +40,24 @@ fi
 # The machine every boot gets: only what -nodefaults leaves, the serial
 # console on stdio, no reboot (a reset ends QEMU, status 0 as well: the
 # tests below tell them apart by the guest's own words).
-qemu_cmd() { # ACCEL SMP
-	echo "$Q" -L /usr/share/qemu -accel "$1" -machine pc -cpu max -m 256 \
-		-smp "$2" -nodefaults -no-user-config -display none -no-reboot \
-		-serial stdio -kernel "$KERNEL" -initrd "$GUEST" \
-		-append "console=ttyS0 panic=-1 quiet"
-}
+# $T/qemu ACCEL SMP [QEMU-ARG...]: a script, so that timeout can run it.
+cat >"$T/qemu" <<EOF
+#!/bin/sh
+accel=\$1 smp=\$2
+shift 2
+exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine pc -cpu max -m 256 \\
+	-smp "\$smp" -nodefaults -no-user-config -display none -no-reboot \\
+	-serial stdio -kernel "$KERNEL" -initrd "$GUEST" \\
+	-append "console=ttyS0 panic=-1 quiet" "\$@"
+EOF
+chmod +x "$T/qemu"
 
-# bad_qemu NAME REGEX ARGS...: QEMU ARGS fails at once with one line.
+# bad_qemu NAME REGEX ACCEL SMP: that QEMU fails at once, saying REGEX
+# (its own line, and QEMU's "failed to initialize" after it).
 bad_qemu() {
 	name=$1 re=$2
 	shift 2
-	timeout 60 "$Q" "$@" >"$T/out" 2>"$T/err" </dev/null
+	timeout 60 "$T/qemu" "$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 	if [ $rc != 0 ] && [ $rc != 143 ] && grep -qE -e "$re" "$T/err" &&
 	   [ "$(grep -c . "$T/err")" -le 2 ] && [ ! -s "$T/out" ]; then
@@ -62,22 +68,21 @@ bad_qemu() {
 	fi
 }
 
-# shellcheck disable=SC2046 # qemu_cmd's words on purpose
-{
-	mv /dev/vmw86 /dev/vmw86.away
-	bad_qemu "no /dev/vmw86" "vmw86: no /dev/vmw86" $(qemu_cmd vmw86 1)
-	mv /dev/vmw86.away /dev/vmw86
-	bad_qemu "more vCPUs than vmw86 runs" "vmw86: 100 vCPUs asked for, vmw86 runs at most" \
-		$(qemu_cmd vmw86 100)
-	# A KVM guest that holds SVM: QEMU -S (paused, but its VM exists).
-	$(qemu_cmd kvm 1) -S </dev/null >/dev/null 2>&1 &
-	kvm=$!
-	sleep 5
-	bad_qemu "SVM taken by a KVM guest" "vmw86: SVM is taken by another hypervisor" \
-		$(qemu_cmd vmw86 1)
-	kill $kvm
-	wait $kvm 2>/dev/null
-}
+# A QEMU that dies leaves the fifo without a reader: the next command
+# typed must fail as a test, not kill this script (SIGPIPE).
+trap '' PIPE
+
+mv /dev/vmw86 /dev/vmw86.away
+bad_qemu "no /dev/vmw86" "vmw86: no /dev/vmw86" vmw86 1
+mv /dev/vmw86.away /dev/vmw86
+bad_qemu "more vCPUs than vmw86 runs" "vmw86: 100 vCPUs asked for, vmw86 runs at most" vmw86 100
+# A KVM guest that holds SVM: QEMU -S (paused, but its VM exists).
+"$T/qemu" kvm 1 -S </dev/null >/dev/null 2>&1 &
+kvm=$!
+sleep 5
+bad_qemu "SVM taken by a KVM guest" "vmw86: SVM is taken by another hypervisor" vmw86 1
+kill $kvm
+wait $kvm 2>/dev/null
 
 # Wait up to $3 seconds for a line matching $2 in console $1; give up at
 # once when QEMU has ended, since nothing more will come.
@@ -105,8 +110,7 @@ boot() {
 	rm -f "$T/in"
 	mkfifo "$T/in"
 	start=$(cut -d' ' -f1 /proc/uptime)
-	# shellcheck disable=SC2046
-	timeout 600 $(qemu_cmd "$accel" "$smp") <"$T/in" >"$c" 2>"$T/$name.err" &
+	timeout 600 "$T/qemu" "$accel" "$smp" <"$T/in" >"$c" 2>"$T/$name.err" &
 	pid=$!
 	exec 3>"$T/in"
 	if wait_for "$c" "VMW86RUN-GUEST-SHELL" 420; then
