@@ -102,6 +102,22 @@ int vmw86_mmio_decode(const struct vmw86_run *run, struct vmw86_mmio_insn *in)
 		in->zext = p[i++] == 0xb6 ? 1 : 2;
 		in->is_load = true;
 		break;
+	case 0xa0:	/* MOV AL, moffs8 */
+	case 0xa1:	/* MOV eAX, moffs */
+	case 0xa2:	/* MOV moffs8, AL */
+	case 0xa3:	/* MOV moffs, eAX */
+		/*
+		 * No ModRM: the operand is RAX, the address an offset of the
+		 * address size (SeaBIOS reads the APIC this way).
+		 */
+		if (!(op & 1))
+			in->opsize = 1;
+		in->is_load = !(op & 2);
+		in->reg = 0;
+		in->len = i + (long_mode ? (addr_ovr ? 4 : 8) :
+			       (def32 != addr_ovr) ? 4 : 2);
+		in->size = in->opsize;
+		return in->len <= n ? 0 : -1;
 	default:
 		return -1;
 	}

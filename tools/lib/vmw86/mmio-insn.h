@@ -7,7 +7,7 @@
  * bytes into an access and completes the instruction in vmw86_run.regs.
  *
  * It knows the MOV forms compilers emit for readb/w/l/q and writeb/w/l/q:
- * 88, 89, 8A, 8B, C6 /0, C7 /0, 0F B6 and 0F B7, with operand-size,
+ * 88, 89, 8A, 8B, C6 /0, C7 /0, 0F B6, 0F B7 and A0-A3, with operand-size,
  * address-size, segment, LOCK and REX prefixes. Plain C and <linux/vmw86.h>
  * only, so that both builds compile the same file.
  */
