@@ -68,6 +68,18 @@ bad_qemu() {
 	fi
 }
 
+# Diagnosis: the kernel parameter qemu_accel_thp=never (VMW86_APPEND), which
+# init passes on, sets the test machine's transparent hugepage mode: QEMU
+# asks for huge pages for guest RAM (MADV_HUGEPAGE), vmw86-run does not.
+THP=/sys/kernel/mm/transparent_hugepage/enabled
+if [ -n "${qemu_accel_thp:-}" ] && [ -w $THP ]; then
+	echo "$qemu_accel_thp" >$THP
+	echo "# transparent hugepages: $(cat $THP)"
+fi
+# qemu_accel_debug=1: the accelerator says when it reads or sets a vCPU's
+# whole state (VMW86_QEMU_DEBUG).
+[ "${qemu_accel_debug:-0}" = 1 ] && export VMW86_QEMU_DEBUG=1
+
 # A QEMU that dies leaves the fifo without a reader: the next command
 # typed must fail as a test, not kill this script (SIGPIPE).
 trap '' PIPE
@@ -95,6 +107,9 @@ wait_for() {
 			tr -d '\r' <"$1" | grep -q "$2"
 			return
 		fi
+		# A line now and then: the harness takes a silent console for
+		# a stopped test machine (scripts/testvm/wedge.sh).
+		[ $((i % 60)) = 0 ] && echo "# waiting for $2 ($i s)"
 		sleep 1
 	done
 }

@@ -59,6 +59,7 @@ static struct {
     int nr_slots;
     struct vmw86_slot *slots;   /* iothread lock (the listener's callers) */
     struct vmw86_cpuid *supported;
+    bool debug;                 /* VMW86_QEMU_DEBUG: say when state moves */
 } vmw86_state;
 
 static bool vmw86_allowed;
@@ -569,11 +570,21 @@ static void vmw86_sync_or_die(CPUState *cpu, int ret, const char *what)
 static void do_vmw86_synchronize_state(CPUState *cpu, run_on_cpu_data arg)
 {
     vmw86_sync_or_die(cpu, vmw86_get_registers(cpu), "cannot read");
+    if (vmw86_state.debug) {
+        CPUX86State *env = cpu->env_ptr;
+
+        info_report("vmw86: vCPU %d: state read at CS:RIP %04x:%" PRIx64,
+                    cpu->cpu_index, env->segs[R_CS].selector,
+                    (uint64_t)env->eip);
+    }
     cpu->vcpu_dirty = true;
 }
 
 static void do_vmw86_synchronize_reset(CPUState *cpu, run_on_cpu_data arg)
 {
+    if (vmw86_state.debug) {
+        info_report("vmw86: vCPU %d: state set after reset", cpu->cpu_index);
+    }
     vmw86_sync_or_die(cpu, vmw86_set_registers(cpu, true), "cannot set");
     cpu->vcpu_dirty = false;
 }
@@ -1164,6 +1175,7 @@ static int vmw86_accel_init(MachineState *ms)
         return ret;
     }
     vmw86_state.dev_fd = fd;
+    vmw86_state.debug = getenv("VMW86_QEMU_DEBUG") != NULL;
     ret = ioctl(fd, VMW86_GET_API_VERSION, 0);
     if (ret != VMW86_API_VERSION) {
         error_report("vmw86: API version %d, this QEMU speaks %d", ret,
