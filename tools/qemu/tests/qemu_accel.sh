@@ -125,7 +125,11 @@ boot() {
 	rm -f "$T/in"
 	mkfifo "$T/in"
 	start=$(cut -d' ' -f1 /proc/uptime)
-	timeout 600 "$T/qemu" "$accel" "$smp" <"$T/in" >"$c" 2>"$T/$name.err" &
+	# SeaBIOS's own log (its debug port, 0x402), shown if the boot fails.
+	timeout 600 "$T/qemu" "$accel" "$smp" \
+		-chardev "file,id=seabios,path=$T/$name.seabios" \
+		-device isa-debugcon,iobase=0x402,chardev=seabios \
+		<"$T/in" >"$c" 2>"$T/$name.err" &
 	pid=$!
 	exec 3>"$T/in"
 	if wait_for "$c" "VMW86RUN-GUEST-SHELL" 420; then
@@ -133,6 +137,7 @@ boot() {
 		ok "$name: the guest reaches its shell through SeaBIOS ($up s)"
 	else
 		notok "$name: the guest reaches its shell through SeaBIOS"
+		tail -n 40 "$T/$name.seabios" | sed "s/^/# $name seabios| /"
 	fi
 	sleep 1
 	printf 'echo SUM-$((6 * 7))-END\n' >&3
