@@ -21,6 +21,8 @@
 # The guest's console is copied here with a "# NAME| " prefix.
 # Runs in the test machine (busybox sh), prints TAP.
 
+# The commands typed into the guest expand there, not here.
+# shellcheck disable=SC2016
 Q=${QEMU:-/bin/qemu-system-x86_64}
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=${0%/*}/guest-shell.cpio.gz
