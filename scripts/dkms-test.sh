@@ -32,18 +32,8 @@ root=$OUT/root
 ko=$OUT/vmw86.ko new=$OUT/vmw86.new.ko
 cd "$ROOT" || exit 1
 
-n=0 failed=0
-# tap DESCRIPTION FINDINGS: "ok" when FINDINGS is empty.
-tap() {
-	n=$((n + 1))
-	if [[ -z $2 ]]; then
-		echo "ok $n $1"
-	else
-		echo "not ok $n $1"
-		printf '%s\n' "$2" >&2
-		failed=1
-	fi
-}
+# shellcheck source=SCRIPTDIR/host-tap.sh
+. "$ROOT/scripts/host-tap.sh"
 
 # The root is thrown away whatever happens; /proc is unmounted first, and
 # if that fails the root is left alone rather than removed through it.

@@ -22,18 +22,8 @@ cd "$ROOT" || exit 1
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-# tap DESCRIPTION FINDINGS: "ok" when FINDINGS is empty.
-tap() {
-	n=$((n + 1))
-	if [[ -z $2 ]]; then
-		echo "ok $n $1"
-	else
-		echo "not ok $n $1"
-		printf '%s\n' "$2" >&2
-		failed=1
-	fi
-}
+# shellcheck source=SCRIPTDIR/host-tap.sh
+. "$ROOT/scripts/host-tap.sh"
 
 # README.md's list: the first word of each line starting with / between
 # its two install-files markers, vmw86-VERSION with the tree's version,
