@@ -11,7 +11,8 @@
 #       (Ctrl-A x quits, Ctrl-A c toggles the monitor)
 # Without -i the console goes to stdout and stdin is ignored.
 # Environment: VMW86_QEMU (the emulator: the project's own build, made by
-# scripts/qemu/build.sh, which says why), KVER, VMW86_SMP (2), VMW86_MEM
+# scripts/qemu/build.sh, which says why), KVER, VMW86_CPU (the -cpu model,
+# max: "max,-svm" is a host without SVM), VMW86_SMP (2), VMW86_MEM
 # (2G), VMW86_APPEND (extra kernel parameters, e.g. "no5lvl"),
 # VMW86_QEMU_ARGS (extra QEMU arguments), VMW86_KERNEL_IMAGE (boot this
 # image instead of /boot/vmlinuz-$KVER: the debug kernel of make
@@ -44,7 +45,7 @@ serial=stdio
 # -L: the project's QEMU is built without firmware; Debian's packages
 # (qemu-system-data, seabios) have it, for either binary.
 exec "${VMW86_QEMU:-qemu-system-x86_64}" -L /usr/share/qemu -L /usr/share/seabios \
-	-machine q35 -accel "tcg,thread=${VMW86_TCG_THREAD:-multi}" -cpu max \
+	-machine q35 -accel "tcg,thread=${VMW86_TCG_THREAD:-multi}" -cpu "${VMW86_CPU:-max}" \
 	-m "${VMW86_MEM:-2G}" -smp "${VMW86_SMP:-2}" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-serial "$serial" \

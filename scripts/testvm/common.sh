@@ -111,5 +111,5 @@ pack_initramfs() {
 		${QDIR:+-q "$QDIR"} \
 		-s "${VMW86_TESTS:-}" -l "$RUN_LIST" \
 		${VMW86_REPEAT_TESTS:+-R "$VMW86_REPEAT_TESTS" -n "${VMW86_REPEAT:-1}"} \
-		${DKMS_KO:+-d "$DKMS_KO" -e "$DKMS_TESTS"}
+		${DKMS_KO:+-d "$DKMS_KO" -e "$DKMS_TESTS"} "$@"
 }

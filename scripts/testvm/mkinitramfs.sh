@@ -30,14 +30,25 @@
 #                                  (scripts/dkms-test.sh), as DKMS left it
 #   /tests/dkms_<NAME>, dkms_list  copies of those selftests, run against it
 #                                  after the suite (init)
+#   with -a (check.sh's nosvm pass):
+#   /lib/modules/$KVER/extra/vmw86.ko and depmod's indexes of it
+#                                  (modules.dep, .alias, .devname, ...), so
+#                                  that the kernel's request_module() finds
+#                                  vmw86 by its aliases as on an installed host
+#   /sbin/kmod, /sbin/{insmod,modprobe}  the build host's kmod (dynamic: its
+#                                  shared objects go with it), which loads a
+#                                  module once where busybox's insmod tries
+#                                  finit_module() and then init_module()
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz -k vmw86.ko -t SELFTESTS_DIR [-r RUNDIR] [-q QDIR]
 #                       [-s "NAME..."] [-R "NAME..." -n N] [-l FILE]
-#                       [-d DKMS_KO -e "NAME..."]
+#                       [-d DKMS_KO -e "NAME..."] [-a] [-L LIST]
 # -s keeps only the named binaries of run_list (in run_list order); -R and
 # -n run the named ones (of those kept) N more times after the rest, in
 # rounds (make stress); -l also writes the run_list actually packed to FILE,
-# for the host's parser.
+# for the host's parser. -L names the list in SELFTESTS_DIR to pack instead
+# of run_list (nosvm_list: the tests of a test machine without SVM), and
+# leaves out RUNDIR's and QDIR's lists.
 # KVER selects the kernel whose kvm modules are packed (default: the newest,
 # see scripts/kernel-version.sh). For a kernel not installed in /boot and
 # /lib/modules (make check-debug's), VMW86_MODDIR names its module directory
@@ -47,7 +58,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out='' ko='' tdir='' rdir='' qdir='' select='' listout='' repeat='' rounds=0 dkms_ko='' dkms_tests=''
-while getopts o:k:t:r:q:s:l:R:n:d:e: opt; do
+autoload=0 list=run_list
+while getopts o:k:t:r:q:s:l:R:n:d:e:aL: opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	k) ko=$OPTARG ;;
@@ -60,6 +72,8 @@ while getopts o:k:t:r:q:s:l:R:n:d:e: opt; do
 	n) rounds=$OPTARG ;;
 	d) dkms_ko=$OPTARG ;;
 	e) dkms_tests=$OPTARG ;;
+	a) autoload=1 ;;
+	L) list=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -70,7 +84,7 @@ KVER=${KVER:-$("$here/../kernel-version.sh")} || die "no kernel with headers fou
 moddir=${VMW86_MODDIR:-/lib/modules/$KVER}
 guest_kernel=${VMW86_GUEST_KERNEL:-/boot/vmlinuz-$KVER}
 [[ -f $ko ]] || die "$ko: no such module"
-[[ -f $tdir/run_list ]] || die "$tdir/run_list missing"
+[[ -f $tdir/$list ]] || die "$tdir/$list missing"
 [[ -z $rdir || -f $rdir/run_list ]] || die "$rdir/run_list missing"
 [[ -z $qdir || -f $qdir/run_list ]] || die "$qdir/run_list missing"
 
@@ -132,11 +146,34 @@ if [[ -n $want && $want != "$KVER" ]]; then
 fi
 strip --strip-debug -o "$root/vmw86.ko" "$ko"
 
+# -a: the module where an installed one lives, indexed by the build host's
+# depmod (kmod) as a package's postinst would, so that modprobe finds it by
+# its aliases (char-major-10-248, devname:vmw86) and modules.devname names
+# the node that "kmod static-nodes" would make at boot.
+if ((autoload)); then
+	mkdir -p "$root/lib/modules/$KVER/extra"
+	cp "$root/vmw86.ko" "$root/lib/modules/$KVER/extra/vmw86.ko"
+	for f in modules.builtin modules.builtin.modinfo; do
+		[[ ! -f $moddir/$f ]] || cp "$moddir/$f" "$root/lib/modules/$KVER/"
+	done
+	echo extra/vmw86.ko >"$root/lib/modules/$KVER/modules.order"
+	depmod_bin=$(PATH=/usr/sbin:/sbin:$PATH command -v depmod) || die "depmod not installed (package kmod)"
+	"$depmod_bin" -b "$root" "$KVER" || die "depmod -b $root $KVER failed"
+	kmod_bin=$(PATH=/usr/bin:/bin:$PATH command -v kmod) || die "kmod not installed (package kmod)"
+	mkdir -p "$root/sbin"
+	install -m 0755 "$kmod_bin" "$root/sbin/kmod"
+	ln -sf kmod "$root/sbin/insmod"
+	ln -sf kmod "$root/sbin/modprobe"
+	ldd "$kmod_bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
+		die "ldd $kmod_bin failed"
+fi
+
 # vmw86-run: the launcher, the guest it boots (Debian's kernel, the same
 # file the test machine runs, and a busybox initramfs), and its tests, which
 # run after the selftests.
 all_list=$root/all_list
-cat "$tdir/run_list" >"$all_list"
+cat "$tdir/$list" >"$all_list"
+[[ $list == run_list ]] || rdir='' qdir=''
 if [[ -n $rdir ]]; then
 	[[ -x $rdir/vmw86-run ]] || die "$rdir/vmw86-run missing"
 	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
@@ -210,7 +247,7 @@ if [[ -n $select ]]; then
 	for n in ${select//,/ }; do keep[$n]=1; done
 	for n in "${!keep[@]}"; do
 		awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$all_list" ||
-			die "test '$n' is not in $tdir/run_list${rdir:+ or $rdir/run_list}${qdir:+ or $qdir/run_list}"
+			die "test '$n' is not in $tdir/$list${rdir:+ or $rdir/run_list}${qdir:+ or $qdir/run_list}"
 	done
 fi
 : >"$root/tests/run_list"
