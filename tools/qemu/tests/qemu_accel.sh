@@ -78,6 +78,8 @@ if [ -n "${qemu_accel_thp:-}" ] && [ -w $THP ]; then
 	echo "$qemu_accel_thp" >$THP
 	echo "# transparent hugepages: $(cat $THP)"
 fi
+# qemu_accel_shell_wait=SECONDS: how long a boot may take to reach the
+# guest's shell (default 420; a boot that stops does so in SeaBIOS).
 # qemu_accel_debug=1: the accelerator says when it reads or sets a vCPU's
 # whole state (VMW86_QEMU_DEBUG).
 [ "${qemu_accel_debug:-0}" = 1 ] && export VMW86_QEMU_DEBUG=1
@@ -128,40 +130,66 @@ boot() {
 	mkfifo "$T/in"
 	start=$(cut -d' ' -f1 /proc/uptime)
 	# SeaBIOS's own log (its debug port, 0x402), shown if the boot fails.
+	# QEMU's monitor on two fifos, to read the vCPUs of a boot that stops.
+	rm -f "$T/mon.in" "$T/mon.out"
+	mkfifo "$T/mon.in" "$T/mon.out"
 	timeout 600 "$T/qemu" "$accel" "$smp" \
 		-chardev "file,id=seabios,path=$T/$name.seabios" \
 		-device isa-debugcon,iobase=0x402,chardev=seabios \
+		-monitor "pipe:$T/mon" \
 		<"$T/in" >"$c" 2>"$T/$name.err" &
 	pid=$!
 	exec 3>"$T/in"
-	if wait_for "$c" "VMW86RUN-GUEST-SHELL" 420; then
+	# Drain the monitor's output, so that it never blocks QEMU.
+	cat "$T/mon.out" >"$T/$name.mon" &
+	mon=$!
+	exec 4<>"$T/mon.in"
+	wait_s=60
+	if wait_for "$c" "VMW86RUN-GUEST-SHELL" "${qemu_accel_shell_wait:-420}"; then
 		up=$(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime)
 		ok "$name: the guest reaches its shell through SeaBIOS ($up s)"
 	else
 		notok "$name: the guest reaches its shell through SeaBIOS"
 		tail -n 40 "$T/$name.seabios" | sed "s/^/# $name seabios| /"
+		# Where each vCPU is (the accelerator reads its state from
+		# vmw86 for this), and what it runs there.
+		printf 'info cpus\ninfo registers -a\nx /6i $pc\ncpu 1\nx /6i $pc\ninfo pic\n' >&4
+		sleep 10
+		sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$T/$name.mon" | tr -d '\r' | sed "s/^/# $name monitor| /"
+		# Each QEMU thread's state and kernel stack: a monitor that does
+		# not answer means a main loop that waits, and this says on what.
+		for q in $(pgrep -P "$pid"); do
+			for t in /proc/"$q"/task/*; do
+				echo "# $name thread| $(cat "$t/comm") $(sed 's/.*) //' "$t/stat" | cut -d' ' -f1) wchan=$(cat "$t/wchan")"
+				sed "s/^/# $name thread|   /" "$t/stack"
+			done
+		done
+		# The commands below would only wait for nothing.
+		wait_s=1
 	fi
 	sleep 1
 	printf 'echo SUM-$((6 * 7))-END\n' >&3
-	wait_for "$c" "SUM-42-END" 60
+	wait_for "$c" "SUM-42-END" $wait_s
 	check $? "$name: a typed command runs in the guest: 6 * 7 = 42"
 	printf 'echo UNAME-$(uname -r)-END\n' >&3
-	wait_for "$c" "UNAME-[^ ]*-END" 60
+	wait_for "$c" "UNAME-[^ ]*-END" $wait_s
 	[ "$(answer "$c" UNAME)" = "$(uname -r)" ]
 	check $? "$name: the guest runs the test machine's kernel ($(answer "$c" UNAME))"
 	printf 'echo NPROC-$(nproc)-END\n' >&3
-	wait_for "$c" "NPROC-[0-9]*-END" 60
+	wait_for "$c" "NPROC-[0-9]*-END" $wait_s
 	[ "$(answer "$c" NPROC)" = "$smp" ]
 	check $? "$name: the guest sees $smp CPUs (nproc: $(answer "$c" NPROC))"
 	# One sum per CPU, in parallel: 1 + ... + 20000 = 200010000 each.
 	printf 'for i in $(seq %s); do (seq 20000 | awk "{s+=\\$1} END {print s}") & done >/sums; wait; echo PAR-$(sort -u /sums | tr "\\n" ,)$(wc -l </sums)-END\n' "$smp" >&3
-	wait_for "$c" "PAR-200010000,$smp-END" 120
+	wait_for "$c" "PAR-200010000,$smp-END" $((wait_s * 2))
 	check $? "$name: a computation on every CPU gives the right sums"
 	# Every kernel message of priority err or worse (<0>-<3>), untimed.
 	printf 'dmesg -r | grep -E "^<[0-3]>" | sed -e "s/^<[0-3]>\\[[ 0-9.]*\\] //" -e "s/^/ERRLOG /"; echo ERRN-$(dmesg -r | grep -cE "^<[0-3]>")-END\n' >&3
-	wait_for "$c" "ERRN-[0-9]*-END" 60 && answer "$c" ERRN >"$T/$name.errn"
+	wait_for "$c" "ERRN-[0-9]*-END" $wait_s && answer "$c" ERRN >"$T/$name.errn"
 	tr -d '\r' <"$c" | sed -n 's/^ERRLOG //p' >"$T/$name.errlog"
 	printf 'exit\n' >&3
+	# A guest that never reached its shell will not power off either.
+	[ "$wait_s" = 60 ] || kill $pid 2>/dev/null
 	i=0
 	while kill -0 $pid 2>/dev/null && [ $i -lt 120 ]; do
 		sleep 1
@@ -169,7 +197,9 @@ boot() {
 	done
 	wait $pid
 	rc=$?
-	exec 3>&-
+	exec 3>&- 4>&-
+	kill $mon 2>/dev/null
+	wait $mon 2>/dev/null
 	[ $rc = 0 ] && tr -d '\r' <"$c" | grep -q "reboot: Power down"
 	check $? "$name: leaving the shell powers the guest off: QEMU exits 0 (got $rc)"
 	tr -d '\r' <"$c" | sed "s/^/# $name| /"
