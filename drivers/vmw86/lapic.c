@@ -987,10 +987,21 @@ static bool lapic_wakes(struct vmw86_vcpu *vcpu)
  */
 int vmw86_lapic_halt(struct vmw86_vcpu *vcpu)
 {
-	if (wait_event_interruptible(vcpu->wq, lapic_wakes(vcpu))) {
+	u64 start;
+	int ret;
+
+	/* Already something to do: no sleep, nothing to count but the HLT. */
+	if (lapic_wakes(vcpu))
+		return 1;
+	vcpu->stat.halt_sleeps++;
+	start = ktime_get_ns();
+	ret = wait_event_interruptible(vcpu->wq, lapic_wakes(vcpu));
+	vcpu->stat.halt_ns += ktime_get_ns() - start;
+	if (ret) {
 		vcpu->run->exit_reason = VMW86_EXIT_INTR;
 		return -EINTR;
 	}
+	vcpu->stat.halt_wakeups++;
 	return 1;
 }
 

@@ -17,6 +17,7 @@
 #include <linux/uaccess.h>
 
 #include "vmw86.h"
+#include "trace.h"
 
 static struct vmw86_memslot *vmw86_find_slot(struct vmw86_vm *vm, u64 gpa)
 {
@@ -47,6 +48,8 @@ static bool vmw86_memslot_invalidate(struct mmu_interval_notifier *mni,
 	mmu_interval_set_seq(mni, cur_seq);
 	flush = vmw86_ops->zap_gpa_range(vm, slot->gpa + (start - slot->hva),
 					 end - start);
+	if (flush)
+		vm->stat.npt_invalidations++;
 	spin_unlock(&vm->mmu_lock);
 
 	/* The pages may be freed once we return: no vCPU may still use them. */
@@ -70,6 +73,7 @@ static void vmw86_memslot_remove(struct vmw86_vm *vm,
 	vmw86_ops->zap_gpa_range(vm, slot->gpa, slot->size);
 	spin_unlock(&vm->mmu_lock);
 	slot->used = false;
+	WRITE_ONCE(vm->stat.memslots, vm->stat.memslots - 1);
 	vmw86_vm_flush_tlbs(vm);
 }
 
@@ -91,6 +95,7 @@ static int vmw86_memslot_insert(struct vmw86_vm *vm,
 		return ret;
 	/* Every reader of ->used holds slots_lock, which we hold for writing. */
 	slot->used = true;
+	WRITE_ONCE(vm->stat.memslots, vm->stat.memslots + 1);
 	return 0;
 }
 
@@ -134,6 +139,7 @@ int vmw86_set_memory_region(struct vmw86_vm *vm,
 {
 	u64 max_gpa = 1ULL << boot_cpu_data.x86_phys_bits;
 	struct vmw86_memslot *slot;
+	bool changed = false;
 	unsigned int i;
 	int ret = 0;
 
@@ -151,6 +157,7 @@ int vmw86_set_memory_region(struct vmw86_vm *vm,
 			ret = -ENOENT;
 		else
 			vmw86_memslot_remove(vm, slot);
+		changed = true;
 		goto out;
 	}
 
@@ -194,9 +201,14 @@ int vmw86_set_memory_region(struct vmw86_vm *vm,
 			goto out;
 		vmw86_memslot_remove(vm, slot);
 	}
+	changed = true;
 	ret = vmw86_memslot_insert(vm, slot, mr);
 out:
+	/* A move to where the slot already is, or a failure, changed nothing. */
+	if (!ret && changed)
+		WRITE_ONCE(vm->stat.memslot_changes, vm->stat.memslot_changes + 1);
 	up_write(&vm->slots_lock);
+	trace_vmw86_memslot(vm, mr, ret);
 	return ret;
 }
 
@@ -346,10 +358,15 @@ retry:
 	 * entry is dropped before the page can be freed.
 	 */
 	put_page(page);
-	if (!ret)
+	if (ret >= 0) {
+		vcpu->stat.npf_map++;
+		vcpu->stat.npf_map_huge += ret;
+		huge = ret;
 		ret = VMW86_FAULT_RETRY;
+	}
 out:
 	up_read(&vm->slots_lock);
+	trace_vmw86_npf(vcpu, gpa, write, ret, ret == VMW86_FAULT_RETRY && huge);
 	return ret;
 }
 

@@ -22,6 +22,10 @@
 #include "vmw86.h"
 #include "lapic.h"
 
+/* The tracepoints' code is made here, once for the module (trace.h). */
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /*
  * Instruction lengths, for a backend that cannot say where the next
  * instruction starts (SVM without NRIPS): those of the plain encodings,
@@ -34,6 +38,25 @@
 #define LEN_XSETBV	3	/* 0F 01 D1 */
 #define LEN_RDTSCP	3	/* 0F 01 F9 */
 #define LEN_INVD	2	/* 0F 08, 0F 09 (WBINVD) */
+
+/* Every event the core gives the guest goes through here, to be counted. */
+static void inject(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
+		   u8 vector, bool has_err, u32 err)
+{
+	switch (type) {
+	case VMW86_EVENT_INTR:
+		vcpu->stat.irq_injections++;
+		break;
+	case VMW86_EVENT_NMI:
+		vcpu->stat.nmi_injections++;
+		break;
+	case VMW86_EVENT_EXCEPTION:
+		vcpu->stat.exc_injections++;
+		break;
+	}
+	trace_vmw86_inject(vcpu, type, vector, has_err, err);
+	vmw86_ops->inject_event(vcpu, type, vector, has_err, err);
+}
 
 /*
  * Deliver what waits for the guest, or ask to be told when it can take it.
@@ -56,8 +79,7 @@ static void inject_events(struct vmw86_vcpu *vcpu)
 	if (vcpu->lapic) {
 		/* An NMI ignores IF; IRET ends its blocking (APM 15.21.3). */
 		if (!st.event_pending && vmw86_lapic_take_nmi(vcpu)) {
-			vmw86_ops->inject_event(vcpu, VMW86_EVENT_NMI,
-						X86_TRAP_NMI, false, 0);
+			inject(vcpu, VMW86_EVENT_NMI, X86_TRAP_NMI, false, 0);
 			can_inject = false;
 		}
 		nmi_window = vmw86_lapic_nmi_waiting(vcpu);
@@ -70,8 +92,7 @@ static void inject_events(struct vmw86_vcpu *vcpu)
 			irq_window = true;
 	}
 	if (vcpu->pending_irq >= 0 && can_inject) {
-		vmw86_ops->inject_event(vcpu, VMW86_EVENT_INTR,
-					vcpu->pending_irq, false, 0);
+		inject(vcpu, VMW86_EVENT_INTR, vcpu->pending_irq, false, 0);
 		vcpu->pending_irq = -1;
 	}
 	if (vcpu->pending_irq >= 0 ||
@@ -119,6 +140,7 @@ static bool exit_for_irq_window(struct vmw86_vcpu *vcpu)
 	    !vmw86_lapic_accepts_extint(vcpu))
 		return false;
 	vcpu->run->exit_reason = VMW86_EXIT_IRQ_WINDOW_OPEN;
+	vcpu->stat.irq_window_exits++;
 	return true;
 }
 
@@ -164,23 +186,29 @@ static int enter_guest(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 	 */
 	smp_mb();
 	if (vmw86_lapic_has_events(vcpu)) {
+		vcpu->stat.entry_cancels++;
 		ret = 1;
 		goto out;
 	}
 	gen = atomic64_read(&vcpu->vm->tlb_gen);
 	if (vcpu->tlb_gen != gen) {
+		vcpu->stat.tlb_flushes++;
 		vmw86_ops->flush_tlb(vcpu);
 		vcpu->tlb_gen = gen;
 	}
 	/* With a local APIC, the guest's CR8 is its TPR (APM vol. 2, 16.6.4). */
 	if (vcpu->lapic)
 		vcpu->cr8 = vmw86_lapic_get_cr8(vcpu);
+	trace_vmw86_entry(vcpu);
 	ret = vmw86_ops->vcpu_run(vcpu, exit);
 out:
 	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
 	if (ret)
 		return ret;
+
+	vcpu->stat.exits++;
+	trace_vmw86_exit(vcpu, exit);
 
 	/* Nothing of what the hardware refused was kept: start afresh. */
 	if (exit->reason == VMW86_VEXIT_FAIL_ENTRY && exit->hw.state_lost)
@@ -215,14 +243,12 @@ static void skip_insn(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit,
 /* Exceptions leave RIP on the instruction that faulted. */
 static void inject_ud(struct vmw86_vcpu *vcpu)
 {
-	vmw86_ops->inject_event(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_UD,
-				false, 0);
+	inject(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_UD, false, 0);
 }
 
 static void inject_gp(struct vmw86_vcpu *vcpu)
 {
-	vmw86_ops->inject_event(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_GP,
-				true, 0);
+	inject(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_GP, true, 0);
 }
 
 static int handle_msr(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit)
@@ -233,17 +259,20 @@ static int handle_msr(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit)
 		data = (vcpu->regs[VCPU_REG_RDX] << 32) |
 		       (u32)vcpu->regs[VCPU_REG_RAX];
 		if (vmw86_vcpu_set_msr(vcpu, exit->msr.index, data)) {
+			trace_vmw86_msr(vcpu, true, exit->msr.index, data, true);
 			inject_gp(vcpu);
 			return 1;
 		}
 	} else {
 		if (vmw86_vcpu_get_msr(vcpu, exit->msr.index, &data)) {
+			trace_vmw86_msr(vcpu, false, exit->msr.index, 0, true);
 			inject_gp(vcpu);
 			return 1;
 		}
 		vcpu->regs[VCPU_REG_RAX] = lower_32_bits(data);
 		vcpu->regs[VCPU_REG_RDX] = upper_32_bits(data);
 	}
+	trace_vmw86_msr(vcpu, exit->msr.write, exit->msr.index, data, false);
 	skip_insn(vcpu, exit, LEN_MSR);
 	return 1;
 }
@@ -261,6 +290,7 @@ static int handle_cpuid(struct vmw86_vcpu *vcpu,
 	vcpu->regs[VCPU_REG_RBX] = out[1];
 	vcpu->regs[VCPU_REG_RCX] = out[2];
 	vcpu->regs[VCPU_REG_RDX] = out[3];
+	trace_vmw86_cpuid(vcpu, exit->cpuid.function, exit->cpuid.index, out);
 	skip_insn(vcpu, exit, LEN_CPUID);
 	return 1;
 }
@@ -451,8 +481,13 @@ static int run_loop(struct vmw86_vcpu *vcpu)
 			continue;
 
 		ret = handle_exit(vcpu, &exit);
-		if (ret <= 0)
+		/* One place counts every exit, by where it was handled. */
+		if (ret > 0) {
+			vcpu->stat.exits_kernel[exit.reason]++;
+		} else {
+			vcpu->stat.exits_user[exit.reason]++;
 			return ret;
+		}
 	}
 }
 
@@ -476,6 +511,7 @@ long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
 	struct vmw86_run *run = vcpu->run;
 	int ret;
 
+	vcpu->stat.runs++;
 	if (run->regs_dirty) {
 		vmw86_vcpu_set_regs(vcpu, &run->regs);
 		run->regs_dirty = 0;
@@ -495,6 +531,8 @@ long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
 	ret = run_loop(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 out:
+	if (ret == -EINTR)
+		vcpu->stat.signal_exits++;
 	vmw86_vcpu_get_regs(vcpu, &run->regs);
 	report_interrupt_state(vcpu);
 	return ret;

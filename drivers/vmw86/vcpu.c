@@ -20,6 +20,7 @@
 
 #include "vmw86.h"
 #include "lapic.h"
+#include "trace.h"
 
 #define IO_DATA_OFFSET	PAGE_SIZE	/* the I/O data page follows the run page */
 
@@ -39,6 +40,7 @@ void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu)
 {
 	int cpu;
 
+	atomic64_inc(&vcpu->stat.kicks);
 	wake_up_interruptible(&vcpu->wq);
 	if (READ_ONCE(vcpu->mode) != VCPU_IN_GUEST_MODE)
 		return;
@@ -47,8 +49,10 @@ void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu)
 	 * On this very CPU the vCPU cannot be in guest mode while we run,
 	 * unless we interrupted its exit path, which checks for events.
 	 */
-	if (cpu != raw_smp_processor_id())
+	if (cpu != raw_smp_processor_id()) {
+		atomic64_inc(&vcpu->stat.kick_ipis);
 		smp_send_reschedule(cpu);
+	}
 }
 
 /**
@@ -189,6 +193,9 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 	bool db, l;
 
 	if (in && !string && vmw86_backdoor_in(vcpu, port, size)) {
+		vcpu->stat.io_backdoor++;
+		trace_vmw86_pio(vcpu, true, port, size, 1,
+				(u32)vcpu->regs[VCPU_REG_RAX], true);
 		vcpu->rip = next_rip;
 		return 1;
 	}
@@ -242,6 +249,10 @@ int vmw86_vcpu_exit_io(struct vmw86_vcpu *vcpu, u16 port, u8 size, bool in,
 		vcpu->rip = next_rip;
 	}
 	run->io.count = count;
+	vcpu->stat.io_exits++;
+	trace_vmw86_pio(vcpu, in, port, size, count,
+			in ? 0 : *(u32 *)vcpu->io_data & (u32)GENMASK(size * 8 - 1, 0),
+			false);
 
 	if (in) {
 		*io = (struct vmw86_pending_io) {
@@ -335,8 +346,13 @@ int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
 
 	if (!fetch && !page_walk) {
 		ret = vmw86_lapic_mmio(vcpu, gpa, write);
-		if (ret != -ENOENT)
+		if (ret != -ENOENT) {
+			if (ret > 0)
+				vcpu->stat.lapic_mmio++;
+			trace_vmw86_mmio(vcpu, gpa, write ? VMW86_MMIO_WRITE : 0,
+					 true);
 			return ret;
+		}
 	}
 
 	run->exit_reason = VMW86_EXIT_MMIO;
@@ -356,6 +372,8 @@ int vmw86_vcpu_exit_mmio(struct vmw86_vcpu *vcpu, u64 gpa, bool write,
 	}
 	run->mmio.cs_db = db;
 	run->mmio.cs_l = l;
+	vcpu->stat.mmio_exits++;
+	trace_vmw86_mmio(vcpu, gpa, run->mmio.flags, false);
 	return 0;
 }
 
@@ -526,6 +544,9 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 
 	if (current->mm != vcpu->vm->mm)
 		return -EIO;
+	/* Statistics are read without the vCPU: no waiting for a RUN. */
+	if (ioctl == VMW86_GET_STATS_FD)
+		return vmw86_vcpu_get_stats_fd(vcpu, arg);
 	/* RUN is never queued behind another RUN; state ioctls wait for it. */
 	if (ioctl == VMW86_RUN) {
 		if (!mutex_trylock(&vcpu->mutex))
@@ -721,6 +742,7 @@ int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id)
 		goto err_arch;
 	}
 	vm->nr_vcpus++;
+	WRITE_ONCE(vm->stat.vcpus, vm->nr_vcpus);
 	mutex_unlock(&vm->lock);
 	return fd;
 

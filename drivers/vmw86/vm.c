@@ -63,9 +63,11 @@ static void vmw86_vm_exit_guests(struct vmw86_vm *vm)
 	for (i = 0; i < VMW86_MAX_VCPUS; i++) {
 		struct vmw86_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
 
-		if (vcpu && READ_ONCE(vcpu->mode) == VCPU_IN_GUEST_MODE)
+		if (vcpu && READ_ONCE(vcpu->mode) == VCPU_IN_GUEST_MODE) {
+			atomic64_inc(&vm->stat.exit_ipis);
 			smp_call_function_single(READ_ONCE(vcpu->cpu),
 						 vmw86_exit_ipi, NULL, 1);
+		}
 	}
 	rcu_read_unlock();
 }
@@ -82,6 +84,7 @@ static void vmw86_vm_exit_guests(struct vmw86_vm *vm)
  */
 void vmw86_vm_flush_tlbs(struct vmw86_vm *vm)
 {
+	atomic64_inc(&vm->stat.tlb_shootdowns);
 	atomic64_inc(&vm->tlb_gen);
 	/* Pairs with the barrier between setting ->mode and reading tlb_gen. */
 	smp_mb__after_atomic();
@@ -116,6 +119,7 @@ u64 vmw86_vm_read_tsc(struct vmw86_vm *vm)
  */
 void vmw86_vm_write_tsc(struct vmw86_vm *vm, u64 tsc)
 {
+	atomic64_inc(&vm->stat.tsc_writes);
 	WRITE_ONCE(vm->tsc_offset, tsc - rdtsc());
 	/* Pairs with the barrier between setting ->mode and reading the offset. */
 	smp_mb();
@@ -167,6 +171,8 @@ static long vmw86_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		return vmw86_lapic_signal_msi(vm, &msi);
 	}
+	case VMW86_GET_STATS_FD:
+		return vmw86_vm_get_stats_fd(vm, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -213,6 +219,7 @@ int vmw86_vm_create(void)
 	spin_lock_init(&vm->mmu_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	vm->tgid = task_tgid_nr(current);
 	/* Counting from 0 at creation, as from RESET (Intel SDM vol. 3, table 9-1). */
 	vm->tsc_offset = -rdtsc();
 

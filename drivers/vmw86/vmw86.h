@@ -9,6 +9,7 @@
 #ifndef _VMW86_H
 #define _VMW86_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
@@ -64,6 +65,145 @@ struct vmw86_memslot {
 };
 
 /**
+ * enum vmw86_exit_reason - why the guest stopped, in x86's terms
+ * @VMW86_VEXIT_NONE: nothing for the core: the host took its interrupt,
+ *	or the exit was the backend's own business; re-enter.
+ * @VMW86_VEXIT_MEMORY: an access the nested page table did not allow
+ *	(&vmw86_exit.mem).
+ * @VMW86_VEXIT_IO: IN, OUT, INS or OUTS (&vmw86_exit.io).
+ * @VMW86_VEXIT_MSR: RDMSR or WRMSR (&vmw86_exit.msr).
+ * @VMW86_VEXIT_CPUID: CPUID (&vmw86_exit.cpuid).
+ * @VMW86_VEXIT_XSETBV: XSETBV (ECX and EDX:EAX in the registers).
+ * @VMW86_VEXIT_RDTSCP: RDTSCP.
+ * @VMW86_VEXIT_HLT: HLT, RIP still on it.
+ * @VMW86_VEXIT_IRQ_WINDOW: the window &vmw86_backend_ops.set_event_windows
+ *	asked for opened (the backend has stopped asking).
+ * @VMW86_VEXIT_HYPERCALL: VMMCALL (VMX's VMCALL).
+ * @VMW86_VEXIT_INVD: INVD or WBINVD.
+ * @VMW86_VEXIT_UD: an instruction the virtual CPU does not have: the
+ *	host's virtualization instructions, and MONITOR, MWAIT and RDPRU,
+ *	which its CPUID does not offer.
+ * @VMW86_VEXIT_RDPMC: RDPMC.
+ * @VMW86_VEXIT_MACHINE_CHECK: a machine check of the host's arrived while
+ *	the guest ran.
+ * @VMW86_VEXIT_SHUTDOWN: the guest shut down (a triple fault); what the
+ *	hardware holds of its state is undefined now.
+ * @VMW86_VEXIT_FAIL_ENTRY: the hardware refused to enter the guest
+ *	(&vmw86_exit.hw).
+ * @VMW86_VEXIT_UNKNOWN: an exit the backend has no name for
+ *	(&vmw86_exit.hw).
+ * @VMW86_VEXIT_NR: the number of reasons, not one of them.
+ *
+ * The backend's exits, for the core; user space sees VMW86_EXIT_*. Each
+ * has a name in vmw86_vexit_names[] (stats.c), which the statistics and
+ * the exit tracepoint use.
+ */
+enum vmw86_exit_reason {
+	VMW86_VEXIT_NONE,
+	VMW86_VEXIT_MEMORY,
+	VMW86_VEXIT_IO,
+	VMW86_VEXIT_MSR,
+	VMW86_VEXIT_CPUID,
+	VMW86_VEXIT_XSETBV,
+	VMW86_VEXIT_RDTSCP,
+	VMW86_VEXIT_HLT,
+	VMW86_VEXIT_IRQ_WINDOW,
+	VMW86_VEXIT_HYPERCALL,
+	VMW86_VEXIT_INVD,
+	VMW86_VEXIT_UD,
+	VMW86_VEXIT_RDPMC,
+	VMW86_VEXIT_MACHINE_CHECK,
+	VMW86_VEXIT_SHUTDOWN,
+	VMW86_VEXIT_FAIL_ENTRY,
+	VMW86_VEXIT_UNKNOWN,
+	VMW86_VEXIT_NR
+};
+
+/**
+ * struct vmw86_vm_stat - a VM's own counters (api.rst, "Statistics")
+ * @tlb_shootdowns: vmw86_vm_flush_tlbs() calls.
+ * @exit_ipis: IPIs sent to force vCPUs out of guest mode (shootdowns and
+ *	TSC writes).
+ * @tsc_writes: writes of the VM's TSC.
+ * @npt_invalidations: host invalidations (MMU notifier) that dropped
+ *	nested page table entries.
+ * @memslot_changes: successful VMW86_SET_MEMORY_REGION calls that changed
+ *	a slot.
+ * @memslots: slots in use now.
+ * @vcpus: vCPUs created.
+ *
+ * Written without a lock of their own: the atomics from any thread, the
+ * rest under the lock named with the code that changes them (slots_lock,
+ * mmu_lock, vm->lock); stats.c reads them all without locks.
+ */
+struct vmw86_vm_stat {
+	atomic64_t tlb_shootdowns;
+	atomic64_t exit_ipis;
+	atomic64_t tsc_writes;
+	u64 npt_invalidations;
+	u64 memslot_changes;
+	u64 memslots;
+	u64 vcpus;
+};
+
+/**
+ * struct vmw86_vcpu_stat - a vCPU's counters (api.rst, "Statistics")
+ * @runs: VMW86_RUN calls.
+ * @exits: exits from the guest (world switches that came back).
+ * @entry_cancels: entries called off after publishing guest mode, for an
+ *	event posted in the meantime.
+ * @exits_kernel: exits by &enum vmw86_exit_reason after which the kernel
+ *	entered the guest again.
+ * @exits_user: exits by reason that ended VMW86_RUN.
+ * @io_exits: VMW86_EXIT_IO returns to user space.
+ * @io_backdoor: VMware backdoor calls answered in the kernel.
+ * @mmio_exits: VMW86_EXIT_MMIO returns to user space.
+ * @lapic_mmio: xAPIC page accesses emulated in the kernel.
+ * @npf_map: nested page faults resolved by mapping RAM.
+ * @npf_map_huge: those of @npf_map mapped with a 2 MiB entry.
+ * @tlb_flushes: TLB flushes at entry (the VM's translations changed).
+ * @irq_injections: external interrupts injected.
+ * @nmi_injections: NMIs injected.
+ * @exc_injections: exceptions the kernel injected (#UD, #GP).
+ * @irq_window_exits: VMW86_EXIT_IRQ_WINDOW_OPEN returns to user space.
+ * @signal_exits: VMW86_EXIT_INTR returns (EINTR).
+ * @halt_sleeps: HLTs (with a local APIC) that put the thread to sleep.
+ * @halt_wakeups: of those, sleeps ended by an event for the guest (not
+ *	by a signal).
+ * @halt_ns: time spent asleep in HLT, in nanoseconds.
+ * @kicks: vmw86_vcpu_kick() calls, from any context.
+ * @kick_ipis: kicks that sent an IPI to the vCPU in guest mode.
+ *
+ * The vCPU's thread is the only writer of everything but @kicks and
+ * @kick_ipis (atomics: kicks come from any CPU), so the hot path counts
+ * with plain increments and no lock; stats.c reads with READ_ONCE().
+ */
+struct vmw86_vcpu_stat {
+	u64 runs;
+	u64 exits;
+	u64 entry_cancels;
+	u64 exits_kernel[VMW86_VEXIT_NR];
+	u64 exits_user[VMW86_VEXIT_NR];
+	u64 io_exits;
+	u64 io_backdoor;
+	u64 mmio_exits;
+	u64 lapic_mmio;
+	u64 npf_map;
+	u64 npf_map_huge;
+	u64 tlb_flushes;
+	u64 irq_injections;
+	u64 nmi_injections;
+	u64 exc_injections;
+	u64 irq_window_exits;
+	u64 signal_exits;
+	u64 halt_sleeps;
+	u64 halt_wakeups;
+	u64 halt_ns;
+	atomic64_t kicks;
+	atomic64_t kick_ipis;
+};
+
+/**
  * struct vmw86_vm - a virtual machine
  * @refcount: one reference for the VM fd and one for each vCPU fd.
  * @mm: the address space of the process that created the VM; guest memory
@@ -80,6 +220,9 @@ struct vmw86_memslot {
  * @tsc_offset: guest TSC minus host TSC, one for the whole VM: every vCPU
  *	enters the guest with it, so all of them read one TSC. Written by
  *	vmw86_vm_write_tsc(), read with READ_ONCE() before each VMRUN.
+ * @tgid: the creator's process id, which names the VM in its statistics
+ *	and traces.
+ * @stat: the VM's counters.
  * @arch: backend data (e.g. the nested page table).
  */
 struct vmw86_vm {
@@ -96,6 +239,8 @@ struct vmw86_vm {
 	atomic64_t tlb_gen;
 	bool has_lapic;
 	u64 tsc_offset;
+	pid_t tgid;
+	struct vmw86_vm_stat stat;
 
 	void *arch;
 };
@@ -160,6 +305,7 @@ struct vmw86_pending_io {
  *	emulates (VMW86_SET_SREGS); 0 while it has none.
  * @wq: where the vCPU's thread sleeps in HLT or wait-for-SIPI;
  *	vmw86_vcpu_kick() wakes it.
+ * @stat: the vCPU's counters.
  * @arch: backend data (e.g. the VMCB).
  */
 struct vmw86_vcpu {
@@ -194,6 +340,7 @@ struct vmw86_vcpu {
 	struct vmw86_lapic *lapic;
 	u64 user_apic_base;
 	wait_queue_head_t wq;
+	struct vmw86_vcpu_stat stat;
 
 	void *arch;
 };
@@ -230,57 +377,6 @@ enum vmw86_event_type {
 	VMW86_EVENT_INTR,	/* an external interrupt, @vector */
 	VMW86_EVENT_NMI,
 	VMW86_EVENT_EXCEPTION,	/* @vector, with an error code if @has_err */
-};
-
-/**
- * enum vmw86_exit_reason - why the guest stopped, in x86's terms
- * @VMW86_VEXIT_NONE: nothing for the core: the host took its interrupt,
- *	or the exit was the backend's own business; re-enter.
- * @VMW86_VEXIT_MEMORY: an access the nested page table did not allow
- *	(&vmw86_exit.mem).
- * @VMW86_VEXIT_IO: IN, OUT, INS or OUTS (&vmw86_exit.io).
- * @VMW86_VEXIT_MSR: RDMSR or WRMSR (&vmw86_exit.msr).
- * @VMW86_VEXIT_CPUID: CPUID (&vmw86_exit.cpuid).
- * @VMW86_VEXIT_XSETBV: XSETBV (ECX and EDX:EAX in the registers).
- * @VMW86_VEXIT_RDTSCP: RDTSCP.
- * @VMW86_VEXIT_HLT: HLT, RIP still on it.
- * @VMW86_VEXIT_IRQ_WINDOW: the window &vmw86_backend_ops.set_event_windows
- *	asked for opened (the backend has stopped asking).
- * @VMW86_VEXIT_HYPERCALL: VMMCALL (VMX's VMCALL).
- * @VMW86_VEXIT_INVD: INVD or WBINVD.
- * @VMW86_VEXIT_UD: an instruction the virtual CPU does not have: the
- *	host's virtualization instructions, and MONITOR, MWAIT and RDPRU,
- *	which its CPUID does not offer.
- * @VMW86_VEXIT_RDPMC: RDPMC.
- * @VMW86_VEXIT_MACHINE_CHECK: a machine check of the host's arrived while
- *	the guest ran.
- * @VMW86_VEXIT_SHUTDOWN: the guest shut down (a triple fault); what the
- *	hardware holds of its state is undefined now.
- * @VMW86_VEXIT_FAIL_ENTRY: the hardware refused to enter the guest
- *	(&vmw86_exit.hw).
- * @VMW86_VEXIT_UNKNOWN: an exit the backend has no name for
- *	(&vmw86_exit.hw).
- *
- * The backend's exits, for the core; user space sees VMW86_EXIT_*.
- */
-enum vmw86_exit_reason {
-	VMW86_VEXIT_NONE,
-	VMW86_VEXIT_MEMORY,
-	VMW86_VEXIT_IO,
-	VMW86_VEXIT_MSR,
-	VMW86_VEXIT_CPUID,
-	VMW86_VEXIT_XSETBV,
-	VMW86_VEXIT_RDTSCP,
-	VMW86_VEXIT_HLT,
-	VMW86_VEXIT_IRQ_WINDOW,
-	VMW86_VEXIT_HYPERCALL,
-	VMW86_VEXIT_INVD,
-	VMW86_VEXIT_UD,
-	VMW86_VEXIT_RDPMC,
-	VMW86_VEXIT_MACHINE_CHECK,
-	VMW86_VEXIT_SHUTDOWN,
-	VMW86_VEXIT_FAIL_ENTRY,
-	VMW86_VEXIT_UNKNOWN,
 };
 
 /**
@@ -387,7 +483,8 @@ struct vmw86_exit {
  *	or with @huge the whole naturally aligned 2 MiB around them (the
  *	backend may fall back to 4 KiB where smaller entries are in the
  *	way); called with vm->mmu_lock held (must not sleep: page-table
- *	pages are preallocated by @topup_mmu_cache).
+ *	pages are preallocated by @topup_mmu_cache). Returns 0 after a 4 KiB
+ *	entry, 1 after a 2 MiB one, or -ENOMEM.
  * @topup_mmu_cache: preallocate page-table pages before taking mmu_lock.
  *
  * The core reaches the vendor only through this table, and the backend
@@ -524,6 +621,11 @@ int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
 
 /* run.c */
 long vmw86_vcpu_run(struct vmw86_vcpu *vcpu);
+
+/* stats.c */
+extern const char * const vmw86_vexit_names[VMW86_VEXIT_NR];
+int vmw86_vm_get_stats_fd(struct vmw86_vm *vm, unsigned long flags);
+int vmw86_vcpu_get_stats_fd(struct vmw86_vcpu *vcpu, unsigned long flags);
 
 /* reset.c */
 void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu);

@@ -120,8 +120,9 @@ int svm_npt_topup_cache(struct vmw86_vm *vm)
  *	long-mode table does), unless 4 KiB leaves already sit under that
  *	entry: then only @gpa's page.
  *
- * Return: 0, or -ENOMEM when the preallocated cache ran dry (the caller
- * tops it up and retries).
+ * Return: 0 after mapping 4 KiB, 1 after mapping 2 MiB (the statistics
+ * count those), or -ENOMEM when the preallocated cache ran dry (the
+ * caller tops it up and retries).
  */
 int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable,
 		bool huge)
@@ -140,7 +141,7 @@ int svm_npt_map(struct vmw86_vm *vm, u64 gpa, u64 pfn, bool writable,
 					   (*entry & NPT_LARGE))) {
 			*entry = ((pfn & ~(u64)(PTRS_PER_PMD - 1)) << PAGE_SHIFT) |
 				 leaf_flags | NPT_LARGE;
-			return 0;
+			return 1;
 		}
 		/*
 		 * A 2 MiB leaf where a table is wanted: the host no longer

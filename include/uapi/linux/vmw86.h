@@ -25,7 +25,7 @@
  * The ioctl type. Not KVM's, which is 0xAE. Linux's register of types
  * (Documentation/userspace-api/ioctl/ioctl-number.rst, as of 6.1) gives
  * 0xAF numbers 00-1F to the Freescale hypervisor (linux/fsl_hypervisor.h)
- * and nothing else; vmw86's numbers are 0xa0-0xca, which no registered
+ * and nothing else; vmw86's numbers are 0xa0-0xcb, which no registered
  * driver uses under 0xAF, so the commands do not collide. It stays as it
  * is because changing it would change every command and so the ABI of
  * VMW86_API_VERSION 1, for no collision avoided.
@@ -549,6 +549,109 @@ struct vmw86_run {
 		} shutdown;
 		__u8 padding[256];
 	};
+};
+
+/* ----------------------------------------------------------------------
+ * Statistics (VM and vCPU fds)
+ */
+
+/*
+ * VMW86_GET_STATS_FD: the argument is flags, which must be 0 (EINVAL
+ * otherwise). Returns a new read-only fd (O_RDONLY | O_CLOEXEC) holding
+ * the statistics of the VM or vCPU the ioctl was called on, in the binary
+ * format below (the shape of KVM's KVM_GET_STATS_FD). read() and pread()
+ * give its bytes from any offset; write() fails with EBADF. The fd keeps
+ * the VM alive until it is closed. On a vCPU fd it does not wait for a
+ * VMW86_RUN in progress. Errors: EINVAL, EIO (a process other than the
+ * VM's creator), EMFILE, ENOMEM.
+ *
+ * The fd's contents, at the offsets the header gives:
+ *
+ *	struct vmw86_stats_header   at 0
+ *	char id[name_size]          at id_offset: "vmw86-PID" for a VM (PID:
+ *	                            the creator's process id), "vmw86-PID/vcpu-N"
+ *	                            for its vCPU N; NUL-terminated
+ *	struct vmw86_stats_desc[]   at desc_offset: num_desc descriptors, each
+ *	                            sizeof(struct vmw86_stats_desc) + name_size
+ *	                            bytes long
+ *	__u64 data[]                at data_offset: the values, each
+ *	                            descriptor's at data_offset + its offset
+ *
+ * Everything before data_offset is fixed for the life of the fd; the
+ * values are read at the time of each read. A VM's fd has the VM's own
+ * counters and, under the same names as a vCPU fd's, the sums of the
+ * counters of all its vCPUs. Documentation/virt/vmw86/api.rst lists every
+ * statistic with its meaning and unit.
+ */
+#define VMW86_GET_STATS_FD	_IO(VMW86_IO, 0xcb)
+
+/* The length of a statistic's name and of the id string, NUL included. */
+#define VMW86_STATS_NAME_SIZE	48
+
+/**
+ * struct vmw86_stats_header - the first bytes of a statistics fd
+ * @flags: 0; no flags are defined.
+ * @name_size: bytes of the id string and of each descriptor's name,
+ *	NUL included (VMW86_STATS_NAME_SIZE).
+ * @num_desc: number of descriptors (and of statistics).
+ * @id_offset: byte offset of the id string from the start of the fd.
+ * @desc_offset: byte offset of the first descriptor.
+ * @data_offset: byte offset of the values.
+ */
+struct vmw86_stats_header {
+	__u32 flags;
+	__u32 name_size;
+	__u32 num_desc;
+	__u32 id_offset;
+	__u32 desc_offset;
+	__u32 data_offset;
+};
+
+/* vmw86_stats_desc.flags: what kind of value (bits 3-0). */
+#define VMW86_STATS_TYPE_SHIFT		0
+#define VMW86_STATS_TYPE_MASK		(0xfu << VMW86_STATS_TYPE_SHIFT)
+/* A count since creation; it only grows. */
+#define VMW86_STATS_TYPE_CUMULATIVE	(0u << VMW86_STATS_TYPE_SHIFT)
+/* A value now (it may go down). */
+#define VMW86_STATS_TYPE_INSTANT	(1u << VMW86_STATS_TYPE_SHIFT)
+/* The highest value seen. */
+#define VMW86_STATS_TYPE_PEAK		(2u << VMW86_STATS_TYPE_SHIFT)
+
+/* vmw86_stats_desc.flags: the unit (bits 7-4). */
+#define VMW86_STATS_UNIT_SHIFT		4
+#define VMW86_STATS_UNIT_MASK		(0xfu << VMW86_STATS_UNIT_SHIFT)
+#define VMW86_STATS_UNIT_NONE		(0u << VMW86_STATS_UNIT_SHIFT)
+#define VMW86_STATS_UNIT_BYTES		(1u << VMW86_STATS_UNIT_SHIFT)
+#define VMW86_STATS_UNIT_SECONDS	(2u << VMW86_STATS_UNIT_SHIFT)
+#define VMW86_STATS_UNIT_CYCLES		(3u << VMW86_STATS_UNIT_SHIFT)
+#define VMW86_STATS_UNIT_BOOLEAN	(4u << VMW86_STATS_UNIT_SHIFT)
+
+/* vmw86_stats_desc.flags: the base of vmw86_stats_desc.exponent (bits 11-8). */
+#define VMW86_STATS_BASE_SHIFT		8
+#define VMW86_STATS_BASE_MASK		(0xfu << VMW86_STATS_BASE_SHIFT)
+#define VMW86_STATS_BASE_POW10		(0u << VMW86_STATS_BASE_SHIFT)
+#define VMW86_STATS_BASE_POW2		(1u << VMW86_STATS_BASE_SHIFT)
+
+/**
+ * struct vmw86_stats_desc - one statistic's descriptor
+ * @flags: VMW86_STATS_TYPE_*, VMW86_STATS_UNIT_* and VMW86_STATS_BASE_*
+ *	or-ed together; the other bits are 0.
+ * @exponent: the value times base ** @exponent is in the unit: -9 with
+ *	VMW86_STATS_BASE_POW10 and VMW86_STATS_UNIT_SECONDS means
+ *	nanoseconds; 0 for a plain count.
+ * @size: number of __u64 values of the statistic (1 for each of vmw86's).
+ * @offset: byte offset of its first value from the header's @data_offset.
+ * @bucket_size: 0 (for KVM's shape: vmw86 has no histograms).
+ * @name: the statistic's name, NUL-terminated, in the header's
+ *	@name_size bytes; unique within the fd.
+ */
+struct vmw86_stats_desc {
+	__u32 flags;
+	__s16 exponent;
+	__u16 size;
+	__u32 offset;
+	__u32 bucket_size;
+	char name[];
 };
 
 #endif /* _UAPI_LINUX_VMW86_H */
