@@ -153,6 +153,10 @@ static const struct ioctl_desc ioctls[] = {
 	  E(EINVAL) | E(EEXIST) | E(EBUSY) | E(ENOMEM) },
 	{ "SIGNAL_MSI", VMW86_SIGNAL_MSI, OBJ_VM,
 	  E(EFAULT) | E(ENXIO) | E(EINVAL) },
+	{ "GET_STATS_FD(VM)", VMW86_GET_STATS_FD, OBJ_VM,
+	  E(EINVAL) | E(ENOMEM) | E(EMFILE) },
+	{ "GET_STATS_FD(vCPU)", VMW86_GET_STATS_FD, OBJ_VCPU,
+	  E(EINVAL) | E(ENOMEM) | E(EMFILE) },
 };
 
 #define NR_IOCTLS	ARRAY_SIZE(ioctls)
@@ -161,7 +165,7 @@ enum {
 	I_GET_SUPPORTED_CPUID, I_SET_MEMORY_REGION, I_CREATE_VCPU, I_RUN,
 	I_GET_REGS, I_SET_REGS, I_GET_SREGS, I_SET_SREGS, I_GET_MSRS,
 	I_SET_MSRS, I_SET_CPUID, I_GET_XSAVE, I_SET_XSAVE, I_INTERRUPT,
-	I_CREATE_LAPIC, I_SIGNAL_MSI,
+	I_CREATE_LAPIC, I_SIGNAL_MSI, I_GET_STATS_FD_VM, I_GET_STATS_FD_VCPU,
 };
 
 static const struct ioctl_desc *find_ioctl(unsigned long cmd, int type)
@@ -764,6 +768,8 @@ static unsigned long make_arg(struct thread_ctx *t, const struct ioctl_desc *d,
 		return (unsigned long)p;
 	}
 	case I_CREATE_LAPIC:
+	case I_GET_STATS_FD_VM:
+	case I_GET_STATS_FD_VCPU:
 		return one_in(t, 4) ? rnd(t) : 0;
 	case I_SIGNAL_MSI: {
 		struct vmw86_msi *msi;
@@ -974,6 +980,31 @@ static void op_mmap(struct thread_ctx *t, struct obj *o)
 	munmap((void *)p, len);
 }
 
+/*
+ * A statistics fd: made under fd_lock like every fd (so that a closed
+ * number stays closed while op_close() checks it), read, and closed.
+ */
+static void op_stats_fd(struct thread_ctx *t, struct obj *o,
+			const struct ioctl_desc *d)
+{
+	unsigned long arg = make_arg(t, d, o);
+	struct vmw86_stats_header hdr;
+	int fd;
+
+	pthread_rwlock_rdlock(&fd_lock);
+	fd = ioctl(o->fd, d->cmd, arg);
+	check_errno(d, o->type, d->cmd, arg, fd, errno);
+	if (fd >= 0) {
+		if (arg)
+			violation("%s with flags 0x%lx succeeded", d->name, arg);
+		if (pread(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr) ||
+		    hdr.name_size != VMW86_STATS_NAME_SIZE || !hdr.num_desc)
+			violation("%s: a bad header", d->name);
+		close(fd);
+	}
+	pthread_rwlock_unlock(&fd_lock);
+}
+
 static void one_op(struct thread_ctx *t)
 {
 	struct obj *o = &objs[rnd_below(t, MAX_OBJS)];
@@ -1027,7 +1058,8 @@ static void one_op(struct thread_ctx *t)
 		/* Unknown numbers; for some, a number of another fd type. */
 		if (one_in(t, 3)) {
 			d = &ioctls[rnd_below(t, NR_IOCTLS)];
-			if (d->fd_type == o->type)
+			/* GET_STATS_FD is both a VM and a vCPU ioctl. */
+			if (find_ioctl(d->cmd, o->type))
 				goto out;
 			cmd = d->cmd;
 		} else {
@@ -1045,6 +1077,10 @@ static void one_op(struct thread_ctx *t)
 	if (d - ioctls == I_RUN || d - ioctls == I_CREATE_VCPU ||
 	    d - ioctls == I_CREATE_VM)
 		goto out;	/* done above, with their bookkeeping */
+	if (d - ioctls == I_GET_STATS_FD_VM || d - ioctls == I_GET_STATS_FD_VCPU) {
+		op_stats_fd(t, o, d);
+		goto out;
+	}
 	arg = make_arg(t, d, o);
 	ret = ioctl(o->fd, d->cmd, arg);
 	check_errno(d, o->type, d->cmd, arg, ret, errno);

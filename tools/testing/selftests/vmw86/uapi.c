@@ -56,6 +56,15 @@ LAYOUT(VMW86_SET_MEMORY_REGION ==
 LAYOUT(_IOC_SIZE(VMW86_GET_SREGS) == 280);
 LAYOUT(_IOC_SIZE(VMW86_GET_XSAVE) == 4096);
 LAYOUT(_IOC_SIZE(VMW86_GET_MSRS) == 8);
+LAYOUT(VMW86_GET_STATS_FD == _IO(0xAF, 0xcb));
+LAYOUT(sizeof(struct vmw86_stats_header) == 24);
+LAYOUT(OFF(vmw86_stats_header, data_offset) == 20);
+LAYOUT(sizeof(struct vmw86_stats_desc) == 16);
+LAYOUT(OFF(vmw86_stats_desc, exponent) == 4);
+LAYOUT(OFF(vmw86_stats_desc, size) == 6);
+LAYOUT(OFF(vmw86_stats_desc, offset) == 8);
+LAYOUT(OFF(vmw86_stats_desc, name) == 16);
+LAYOUT(VMW86_STATS_NAME_SIZE == 48);
 
 #include <fcntl.h>
 #include <grp.h>
