@@ -12,7 +12,7 @@ KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD ?= $(CURDIR)/build
 
 .PHONY: all module selftests check check-debug fuzz stress qemu run shell clean deps lint bench \
-	launcher install uninstall deb
+	launcher install uninstall deb vmw86-stat
 
 all: module selftests
 
@@ -28,6 +28,10 @@ lint:
 
 selftests:
 	$(MAKE) -C tools/testing/selftests/vmw86 OUTPUT=$(BUILD)/selftests
+
+# vmw86-stat alone (static): the counters of a running launcher.
+vmw86-stat:
+	$(MAKE) -C tools/vmw86-stat OUTPUT=$(BUILD)/vmw86-stat
 
 # The launcher alone (static), without its tests and their guests.
 launcher:

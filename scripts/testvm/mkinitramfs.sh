@@ -11,6 +11,7 @@
 #                                  test (from ldd, plus DIR/initramfs_libs)
 #   with -r RUNDIR (vmw86-run's build directory):
 #   /bin/vmw86-run                 the launcher
+#   /bin/vmw86-stat                its counters (vmw86_run_stat)
 #   /bin/vmw86-run-asan            the same with ASan and UBSan (dynamic: its
 #                                  shared objects go with it, from ldd)
 #   /tests/<its tests>, guest initramfs images, guest programs (*.elf),
@@ -177,6 +178,7 @@ cat "$tdir/$list" >"$all_list"
 if [[ -n $rdir ]]; then
 	[[ -x $rdir/vmw86-run ]] || die "$rdir/vmw86-run missing"
 	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
+	[[ ! -x $rdir/vmw86-stat ]] || install -m 0755 "$rdir/vmw86-stat" "$root/bin/vmw86-stat"
 	install -m 0644 "$rdir"/*.cpio.gz "$rdir/tap-lib.sh" "$root/tests/"
 	# The fuzz test's guest program and sanitizer build of the launcher.
 	for f in "$rdir"/*.elf; do

@@ -309,6 +309,8 @@ static void vm__create_vcpu(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 	vcpu->fd = ioctl(vm->vm_fd, VMW86_CREATE_VCPU, id);
 	if (vcpu->fd < 0)
 		die(EXIT_VMERROR, "VMW86_CREATE_VCPU %u: %s", id, strerror(errno));
+	/* Held open only to be found (vmw86-stat); -1 from an older module. */
+	vcpu->stats_fd = ioctl(vcpu->fd, VMW86_GET_STATS_FD, 0);
 	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED)
@@ -408,6 +410,12 @@ void vm__init(struct vm *vm, const struct options *opt)
 	if (vm->vm_fd < 0)
 		die(EXIT_VMERROR, "VMW86_CREATE_VM: %s%s", strerror(errno),
 		    errno == EBUSY ? " (another hypervisor, e.g. kvm-amd, has SVM)" : "");
+	/*
+	 * vmw86-stat reads a launcher's counters through the statistics fds
+	 * it finds in /proc/PID/fd (the VM fd itself is useless to another
+	 * process): keep them open for the life of the VM.
+	 */
+	vm->stats_fd = ioctl(vm->vm_fd, VMW86_GET_STATS_FD, 0);
 	if (vm->ram_size <= LOW_RAM_END) {
 		vm__set_slot(vm, 0, 0, vm->ram_size, vm->ram);
 	} else {

@@ -79,6 +79,7 @@ struct vcpu {
 	struct vm *vm;
 	unsigned int id;
 	int fd;
+	int stats_fd;		/* VMW86_GET_STATS_FD, kept for vmw86-stat; or -1 */
 	struct vmw86_run *run;
 	pthread_t thread;
 	int wake_fd;		/* eventfd: ends a HLT waited out in user space */
@@ -90,6 +91,7 @@ struct vcpu {
 struct vm {
 	int dev_fd;
 	int vm_fd;
+	int stats_fd;		/* VMW86_GET_STATS_FD, kept for vmw86-stat; or -1 */
 	size_t run_size;
 	u8 *ram;		/* the whole guest RAM, one host mapping */
 	u64 ram_size;
