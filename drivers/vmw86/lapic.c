@@ -993,8 +993,9 @@ int vmw86_lapic_halt(struct vmw86_vcpu *vcpu)
 	/* Already something to do: no sleep, nothing to count but the HLT. */
 	if (lapic_wakes(vcpu))
 		return 1;
-	vcpu->stat.halt_sleeps++;
+	/* The clock first: who sees the sleep counted sees it timed. */
 	start = ktime_get_ns();
+	vcpu->stat.halt_sleeps++;
 	ret = wait_event_interruptible(vcpu->wq, lapic_wakes(vcpu));
 	vcpu->stat.halt_ns += ktime_get_ns() - start;
 	if (ret) {
