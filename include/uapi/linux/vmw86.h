@@ -560,7 +560,8 @@ struct vmw86_run {
  * otherwise). Returns a new read-only fd (O_RDONLY | O_CLOEXEC) holding
  * the statistics of the VM or vCPU the ioctl was called on, in the binary
  * format below (the shape of KVM's KVM_GET_STATS_FD). read() and pread()
- * give its bytes from any offset; write() fails with EBADF. The fd keeps
+ * give its bytes from any offset; write() fails with EBADF, pwrite() with
+ * ESPIPE. The fd keeps
  * the VM alive until it is closed. On a vCPU fd it does not wait for a
  * VMW86_RUN in progress. Errors: EINVAL, EIO (a process other than the
  * VM's creator), EMFILE, ENOMEM.

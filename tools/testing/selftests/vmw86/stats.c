@@ -15,7 +15,8 @@
  * The fd's layout is checked as a reader of KVM's binary format would read
  * it: header sizes and offsets in range, names unique and terminated,
  * flags known, values readable by pread() at their offsets and by read()
- * from the start. The fd is read-only (EBADF for writes), has no mmap
+ * from the start. The fd is read-only (EBADF for write(), ESPIPE for
+ * pwrite()), has no mmap
  * (ENODEV) or ioctls (ENOTTY), and keeps its VM alive. Bad arguments of
  * VMW86_GET_STATS_FD get EINVAL, other processes EIO.
  *
@@ -632,8 +633,9 @@ TEST(bad_inputs)
 		EXPECT_EQ(FD_CLOEXEC, fcntl(sfd, F_GETFD));
 		EXPECT_EQ(-1, write(sfd, &buf, sizeof(buf)));
 		EXPECT_EQ(EBADF, errno);
+		/* No positional writes at all: ESPIPE before EBADF. */
 		EXPECT_EQ(-1, pwrite(sfd, &buf, sizeof(buf), 0));
-		EXPECT_EQ(EBADF, errno);
+		EXPECT_EQ(ESPIPE, errno);
 		EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE_SIZE, PROT_READ,
 					   MAP_SHARED, sfd, 0));
 		EXPECT_EQ(ENODEV, errno);
