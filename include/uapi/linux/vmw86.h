@@ -561,10 +561,9 @@ struct vmw86_run {
  * the statistics of the VM or vCPU the ioctl was called on, in the binary
  * format below (the shape of KVM's KVM_GET_STATS_FD). read() and pread()
  * give its bytes from any offset; write() fails with EBADF, pwrite() with
- * ESPIPE. The fd keeps
- * the VM alive until it is closed. On a vCPU fd it does not wait for a
- * VMW86_RUN in progress. Errors: EINVAL, EIO (a process other than the
- * VM's creator), EMFILE, ENOMEM.
+ * ESPIPE. The fd keeps the VM alive until it is closed. On a vCPU fd it
+ * does not wait for a VMW86_RUN in progress. Errors: EINVAL, EIO (a
+ * process other than the VM's creator), EMFILE, ENOMEM.
  *
  * The fd's contents, at the offsets the header gives:
  *
