@@ -204,7 +204,11 @@ static void stats_snapshot(const struct vmw86_stats_file *sf, u64 *val)
 	}
 	stats_add(&vm->stat, vm_stats, ARRAY_SIZE(vm_stats), val);
 	val += stats_count(vm_stats, ARRAY_SIZE(vm_stats));
-	/* vCPUs live as long as their VM, which the fd holds. */
+	/*
+	 * vCPUs live as long as their VM, which the fd holds, except one whose
+	 * fd could not be made: vmw86_vcpu_create() frees it after an RCU
+	 * grace period, so the walk is an RCU read side, as the kicks' are.
+	 */
 	rcu_read_lock();
 	for (i = 0; i < VMW86_MAX_VCPUS; i++) {
 		struct vmw86_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
