@@ -20,7 +20,8 @@ BAD_RE='WARNING|(^|[^A-Za-z_])BUG([^A-Za-z_]|$)|Oops|general protection|lockdep|
 # program's own #GP ("traps: prog[pid] general protection fault ip:...") is
 # reported through the binary's exit status, not as a kernel problem. The
 # debug kernel says at boot "rcu: RCU lockdep checking is enabled."
-IGNORE_RE='loading out-of-tree module taints kernel|module verification failed|traps: .*\[[0-9]+\] general protection fault ip:|RCU lockdep checking is enabled'
+TAINT_RE='loading out-of-tree module taints kernel|module verification failed'
+IGNORE_RE="$TAINT_RE"'|traps: .*\[[0-9]+\] general protection fault ip:|RCU lockdep checking is enabled'
 
 # Guest uptime in centiseconds, for per-binary timings.
 uptime_cs() {

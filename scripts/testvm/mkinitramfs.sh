@@ -107,6 +107,13 @@ install -m 0755 "$here/init" "$root/init"
 install -m 0755 "$here/run-tests" "$root/bin/run-tests"
 install -m 0644 "$here/lib.sh" "$root/lib/vmw86/lib.sh"
 
+# add_libs BIN: the shared objects BIN needs (ldd, and its loader), to
+# be copied to the same paths below.
+add_libs() {
+	ldd "$1" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
+		die "ldd $1 failed"
+}
+
 # Kernel modules may be shipped compressed; busybox insmod wants plain ELF.
 unpack_module() { # SRC DEST
 	case $1 in
@@ -165,8 +172,7 @@ if ((autoload)); then
 	install -m 0755 "$kmod_bin" "$root/sbin/kmod"
 	ln -sf kmod "$root/sbin/insmod"
 	ln -sf kmod "$root/sbin/modprobe"
-	ldd "$kmod_bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
-		die "ldd $kmod_bin failed"
+	add_libs "$kmod_bin"
 fi
 
 # vmw86-run: the launcher, the guest it boots (Debian's kernel, the same
@@ -188,8 +194,7 @@ if [[ -n $rdir ]]; then
 	[[ ! -x $rdir/pty-run ]] || install -m 0755 "$rdir/pty-run" "$root/tests/pty-run"
 	if [[ -x $rdir/vmw86-run-asan ]]; then
 		install -m 0755 "$rdir/vmw86-run-asan" "$root/bin/vmw86-run-asan"
-		ldd "$rdir/vmw86-run-asan" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
-			die "ldd $rdir/vmw86-run-asan failed"
+		add_libs "$rdir/vmw86-run-asan"
 	fi
 	mkdir -p "$root/boot"
 	cp "$guest_kernel" "$root/boot/vmlinuz-$KVER" || die "$guest_kernel unreadable"
@@ -220,8 +225,7 @@ if [[ -n $rdir ]]; then
 			die "$t not installed (package e2fsprogs)"
 		rm -f "$root/bin/$t"
 		install -m 0755 "$bin" "$root/bin/$t"
-		ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
-			die "ldd $bin failed"
+		add_libs "$bin"
 	done
 	ln -sf mke2fs "$root/bin/mkfs.ext4"
 	[[ ! -f /etc/mke2fs.conf ]] || cp /etc/mke2fs.conf "$root/etc/"
@@ -232,8 +236,7 @@ fi
 # finds them; its test runs after the launcher's, whose guests it boots.
 if [[ -n $qdir ]]; then
 	install -m 0755 "$qdir/qemu-system-x86_64" "$root/bin/qemu-system-x86_64"
-	ldd "$qdir/qemu-system-x86_64" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
-		die "ldd $qdir/qemu-system-x86_64 failed"
+	add_libs "$qdir/qemu-system-x86_64"
 	mkdir -p "$root/usr/share/qemu"
 	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
 		/usr/share/qemu/kvmvapic.bin; do
@@ -268,8 +271,7 @@ while read -r name rest; do
 	install -m 0755 "$bin" "$root/tests/$name"
 	# Most tests are static; a dynamic one takes its libraries along.
 	if readelf -l "$bin" 2>/dev/null | grep -q 'program interpreter'; then
-		ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' >>"$root/libs" ||
-			die "ldd $bin failed"
+		add_libs "$bin"
 	fi
 done <"$all_list"
 # make stress: the named tests again, round after round, as already listed.
