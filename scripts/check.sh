@@ -163,7 +163,7 @@ run_pass() {
 	*) qemu_status="QEMU exited $qemu_rc" ;;
 	esac
 	if [[ $qemu_rc != 1 ]] && grep -q "stopping it" "$wedge_log" 2>/dev/null; then
-		qemu_status="stopped as wedged (console silent; state in $wedge_log)"
+		qemu_status="stopped as wedged (state in $wedge_log)"
 	fi
 	echo "check.sh: pass '$name': test machine ran ${SECONDS}s${qemu_status:+, $qemu_status}"
 
@@ -180,6 +180,16 @@ run_pass() {
 		all_ok=1
 	fi
 	if [[ -s $wedge_log ]]; then
+		# The functions of its RIPs, from a symbol table of this kernel
+		# made once by a short boot (kallsyms.sh; about 15 s).
+		local table
+		table=$(KVER=$KVER VMW86_QEMU=$VMW86_QEMU \
+			"$ROOT/scripts/testvm/kallsyms.sh" "$INITRD") || table=''
+		# Into a file of its own first: it reads the wedge log.
+		"$ROOT/scripts/testvm/resolve-rips.sh" "$log" "$wedge_log" \
+			"${table:-/dev/null}" >"$wedge_log.rips" 2>&1
+		cat "$wedge_log.rips" >>"$wedge_log"
+		rm -f "$wedge_log.rips"
 		echo "---- $wedge_log ----"
 		cat "$wedge_log"
 		echo "----"

@@ -29,6 +29,11 @@
 #   3. if the console does not move again within 60 s, or the machine
 #      wedged VMW86_WEDGE_MAX (3) times already, kills QEMU, so the pass
 #      fails at once instead of at VMW86_TIMEOUT.
+# A console that moves only with the kernel's soft-lockup and RCU-stall
+# reports is a stopped machine too (stalled() below): the evidence is taken
+# at the first report, and QEMU is killed when they go on.
+# check.sh then names the functions of the RIPs in the evidence
+# (scripts/testvm/resolve-rips.sh).
 # Every event is one "check.sh: ..." line on stdout, so CI shows it.
 #
 # usage: wedge.sh CONSOLE-LOG MONITOR-SOCKET QEMU-PIDFILE WEDGE-LOG
@@ -49,29 +54,6 @@ monitor() {
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# Each kernel-space RIP in the wedge log so far, as an offset from the test
-# machine's kernel text: init prints where that starts (KASLR), and the
-# offset is the same in every boot of one kernel, so that
-# "grep -i ' t ' /proc/kallsyms" in "make shell" names the function. A RIP
-# more than 64 MiB past the text is a module's or a guest's.
-resolve_rips() {
-	local text
-	text=$(tr -d '\r' <"$log" |
-		sed -n 's/.*VMW86-INIT .* text=\(ffffffff[0-9a-f]*\).*/\1/p' | head -n 1)
-	[[ -n $text ]] || { echo "--- no KASLR base in the console log"; return; }
-	echo "--- kernel-space RIPs against the test machine's _text ($text)"
-	grep -oE '(RIP=|eip=0x)ffff[0-9a-f]{12}' "$out" | sed 's/.*[=x]//' | sort -u |
-		while read -r rip; do
-			# Kernel text is in the top 2 GiB: the low 32 bits suffice.
-			off=$(((0x${rip:8} - 0x${text:8}) & 0xffffffff))
-			if ((off < 64 << 20)); then
-				printf '%s = _text+%#x\n' "$rip" "$off"
-			else
-				printf '%s: not in the kernel text\n' "$rip"
-			fi
-		done
-}
-
 qemu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # The test the console last began, for the message.
@@ -79,32 +61,9 @@ current_test() {
 	tr -d '\r' <"$log" | sed -n 's/.*VMW86-TEST-BEGIN \([^ ]*\).*/\1/p' | tail -n 1
 }
 
-pid=''
-for _ in $(seq 60); do
-	[[ -s $pidfile ]] && pid=$(cat "$pidfile") && break
-	sleep 1
-done
-[[ -n $pid ]] || exit 0
-
-size() { stat -c %s "$log" 2>/dev/null || echo 0; }
-last=$(size) quiet=0 wedges=0
-: >"$out"
-while kill -0 "$pid" 2>/dev/null; do
-	sleep 5
-	now=$(size)
-	if [[ $now != "$last" ]]; then
-		last=$now quiet=0
-		continue
-	fi
-	quiet=$((quiet + 5))
-	((quiet >= silent_max)) || continue
-
-	wedges=$((wedges + 1))
-	t1=$(qemu_ticks "$pid")
-	sleep 5
-	t2=$(qemu_ticks "$pid")
-	cpu=$(((t2 - t1) * 100 / (5 * $(getconf CLK_TCK))))
-	say "test machine silent for ${quiet} s in $(current_test), QEMU at ${cpu}% CPU; state in $out"
+# The state of the stopped machine, into the wedge log; check.sh names the
+# functions of its RIPs afterwards (resolve-rips.sh).
+evidence() {
 	{
 		echo "--- info registers (twice, 1 s apart)"
 		monitor "info registers" | sed "/^FCW=/,\$d"
@@ -121,8 +80,64 @@ while kill -0 "$pid" 2>/dev/null; do
 		# interrupt requests QEMU holds for each CPU, and its threads.
 		timeout 60 gdb -nx -batch -p "$pid" -x "$here/wedge-gdb.py" 2>&1 |
 			grep -v '^\[New LWP\|^\[Thread debugging\|^Using host libthread'
-		resolve_rips
 	} >>"$out"
+}
+
+pid=''
+for _ in $(seq 60); do
+	[[ -s $pidfile ]] && pid=$(cat "$pidfile") && break
+	sleep 1
+done
+[[ -n $pid ]] || exit 0
+
+size() { stat -c %s "$log" 2>/dev/null || echo 0; }
+
+# A console that moves only with the kernel's own stall reports: a CPU
+# stuck with interrupts off, or one that never lets its threads run, while
+# the timer interrupt that reports it still comes (seen once: both CPUs in
+# the clock's read side for 1200 s, the console reporting it every 28 s
+# until VMW86_TIMEOUT). The first report takes the evidence; a report
+# VMW86_STALL_SECONDS (120) after that one stops the machine.
+stall_re='watchdog: BUG: soft lockup|rcu: INFO: rcu_[a-z]+ (self-)?detected stall'
+stall_max=${VMW86_STALL_SECONDS:-120}
+stall_reports=0 stall_first=0
+stalled() {
+	local n line
+	n=$(tr -d '\r' <"$log" | grep -cE "$stall_re")
+	((n > stall_reports)) || return 0
+	stall_reports=$n
+	if ((stall_first == 0)); then
+		stall_first=$SECONDS
+		line=$(tr -d '\r' <"$log" | grep -m1 -E "$stall_re" | sed 's/^\[[ 0-9.]*\] //')
+		say "the test machine's kernel reports a stall in $(current_test): '$line'; state in $out"
+		evidence
+	elif ((SECONDS - stall_first >= stall_max)); then
+		say "stall reports for $((SECONDS - stall_first)) s: stopping it"
+		kill -TERM "$pid"
+		exit 0
+	fi
+}
+
+last=$(size) quiet=0 wedges=0
+: >"$out"
+while kill -0 "$pid" 2>/dev/null; do
+	sleep 5
+	now=$(size)
+	if [[ $now != "$last" ]]; then
+		last=$now quiet=0
+		stalled
+		continue
+	fi
+	quiet=$((quiet + 5))
+	((quiet >= silent_max)) || continue
+
+	wedges=$((wedges + 1))
+	t1=$(qemu_ticks "$pid")
+	sleep 5
+	t2=$(qemu_ticks "$pid")
+	cpu=$(((t2 - t1) * 100 / (5 * $(getconf CLK_TCK))))
+	say "test machine silent for ${quiet} s in $(current_test), QEMU at ${cpu}% CPU; state in $out"
+	evidence
 	if ((wedges > wedges_max)); then
 		say "wedged $wedges times: stopping it"
 		kill -TERM "$pid"
