@@ -102,6 +102,34 @@ static void kvm_vm_close(struct kvm_vm *k)
 }
 
 /*
+ * What KVM's guest did instead: the exit, where the guest was, and what the
+ * code page holds as user space sees it. Right bytes with a wrong exit mean
+ * the guest read other memory than the page it was given (the stale memory
+ * of scripts/qemu/patches/0002-*.patch looked like that).
+ */
+static void kvm_vm_log_exit(struct __test_metadata *_metadata,
+			    struct kvm_vm *k)
+{
+	const uint8_t *code = k->mem ? (uint8_t *)k->mem + KVM_CODE_GPA : NULL;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (k->run)
+		TH_LOG("exit_reason %u; io: direction %u size %u port 0x%x count %u",
+		       k->run->exit_reason, k->run->io.direction, k->run->io.size,
+		       k->run->io.port, k->run->io.count);
+	if (k->vcpu_fd >= 0 && !ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) &&
+	    !ioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs))
+		TH_LOG("guest cs 0x%x (base 0x%llx) rip 0x%llx rax 0x%llx rdx 0x%llx cr0 0x%llx",
+		       sregs.cs.selector, (unsigned long long)sregs.cs.base,
+		       (unsigned long long)regs.rip, (unsigned long long)regs.rax,
+		       (unsigned long long)regs.rdx, (unsigned long long)sregs.cr0);
+	if (code)
+		TH_LOG("code page at GPA 0x%x: %02x %02x %02x %02x %02x",
+		       KVM_CODE_GPA, code[0], code[1], code[2], code[3], code[4]);
+}
+
+/*
  * A KVM VM whose tiny guest ran correctly: KVM works after vmw86 held SVM
  * and let it go. There is no retry: the stale memory KVM's guest used to
  * read on the two-CPU test machine was QEMU's (see
@@ -117,9 +145,9 @@ static void kvm_vm_create_and_run(struct __test_metadata *_metadata,
 	k->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	ASSERT_LE(0, k->vm_fd) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
 	why = kvm_vm_run_tiny_guest(k);
-	ASSERT_EQ(NULL, why) TH_LOG("KVM's guest: %s (exit %u, port 0x%x)",
-				    why, k->run ? k->run->exit_reason : 0,
-				    k->run ? k->run->io.port : 0);
+	if (why)
+		kvm_vm_log_exit(_metadata, k);
+	ASSERT_EQ(NULL, why) TH_LOG("KVM's guest: %s", why);
 }
 
 static void guest_hello(void)
