@@ -8,7 +8,9 @@
 # Why our own: the test machine runs nested SVM under QEMU's software
 # emulation, and Debian's 7.2 loses SVM state there between its vCPU
 # threads: interrupt requests (patches/0001-*.patch) and the first CPU's
-# hflags2 (patches/0002-*.patch; design.rst, Testing). A build of our own also
+# hflags2 (patches/0002-*.patch; design.rst, Testing); it also lost a CPUID
+# leaf without SVM (0003) and let INT3 escape the #BP intercept that guest
+# debugging's breakpoints rely on (0004). A build of our own also
 # carries debug information, so that scripts/testvm/wedge.sh can read the
 # emulated CPU's hidden state (GIF, guest mode, pending interrupt requests)
 # with gdb when a test machine stops; Debian's debug-symbol archive cannot
