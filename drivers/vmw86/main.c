@@ -180,6 +180,8 @@ static long vmw86_dev_ioctl(struct file *filp, unsigned int ioctl,
 			return 1;
 		case VMW86_CAP_GUEST_PHYS_BITS:
 			return boot_cpu_data.x86_phys_bits;
+		case VMW86_CAP_GUEST_DEBUG:
+			return vmw86_guest_debug_supported();
 		default:
 			return 0;
 		}

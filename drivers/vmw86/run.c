@@ -39,9 +39,20 @@
 #define LEN_RDTSCP	3	/* 0F 01 F9 */
 #define LEN_INVD	2	/* 0F 08, 0F 09 (WBINVD) */
 
-/* Every event the core gives the guest goes through here, to be counted. */
-static void inject(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
-		   u8 vector, bool has_err, u32 err)
+/**
+ * vmw86_vcpu_inject() - give the guest an event at its next entry
+ * @vcpu: the vCPU (its thread, holding vcpu->mutex).
+ * @type: an interrupt, an NMI or an exception.
+ * @vector: its vector, 0 to 255.
+ * @has_err: @err is the exception's error code.
+ * @err: the error code.
+ *
+ * Every event the core gives the guest goes through here, to be counted
+ * and traced; the caller has checked that the guest can take it now
+ * (&vmw86_backend_ops.inject_event says what replaces what).
+ */
+void vmw86_vcpu_inject(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
+		       u8 vector, bool has_err, u32 err)
 {
 	switch (type) {
 	case VMW86_EVENT_INTR:
@@ -66,7 +77,8 @@ static void inject(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
  * to ISR when taken. What cannot be delivered now asks the backend for an
  * exit when it can: an interrupt window, or for an NMI held by the one in
  * progress, an NMI window; so does user space's request_interrupt_window,
- * closed while LINT0 refuses the 8259's vectors.
+ * closed while LINT0 refuses the 8259's vectors. A debugger's BLOCKIRQ
+ * holds them all where they are (debug.c).
  */
 static void inject_events(struct vmw86_vcpu *vcpu)
 {
@@ -74,12 +86,17 @@ static void inject_events(struct vmw86_vcpu *vcpu)
 	bool can_inject, irq_window = false, nmi_window = false;
 	int vec;
 
+	if (vcpu->guest_debug & VMW86_GUESTDBG_BLOCKIRQ) {
+		vmw86_ops->set_event_windows(vcpu, false, false);
+		return;
+	}
 	vmw86_ops->get_interrupt_state(vcpu, &st);
 	can_inject = vmw86_can_take_interrupt(&st);
 	if (vcpu->lapic) {
 		/* An NMI ignores IF; IRET ends its blocking (APM 15.21.3). */
 		if (!st.event_pending && vmw86_lapic_take_nmi(vcpu)) {
-			inject(vcpu, VMW86_EVENT_NMI, X86_TRAP_NMI, false, 0);
+			vmw86_vcpu_inject(vcpu, VMW86_EVENT_NMI, X86_TRAP_NMI,
+					  false, 0);
 			can_inject = false;
 		}
 		nmi_window = vmw86_lapic_nmi_waiting(vcpu);
@@ -92,7 +109,8 @@ static void inject_events(struct vmw86_vcpu *vcpu)
 			irq_window = true;
 	}
 	if (vcpu->pending_irq >= 0 && can_inject) {
-		inject(vcpu, VMW86_EVENT_INTR, vcpu->pending_irq, false, 0);
+		vmw86_vcpu_inject(vcpu, VMW86_EVENT_INTR, vcpu->pending_irq,
+				  false, 0);
 		vcpu->pending_irq = -1;
 	}
 	if (vcpu->pending_irq >= 0 ||
@@ -200,7 +218,9 @@ static int enter_guest(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 	if (vcpu->lapic)
 		vcpu->cr8 = vmw86_lapic_get_cr8(vcpu);
 	trace_vmw86_entry(vcpu);
+	vmw86_debug_before_entry(vcpu);
 	ret = vmw86_ops->vcpu_run(vcpu, exit);
+	vmw86_debug_after_exit(vcpu);
 out:
 	WRITE_ONCE(vcpu->mode, VCPU_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
@@ -243,12 +263,12 @@ static void skip_insn(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit,
 /* Exceptions leave RIP on the instruction that faulted. */
 static void inject_ud(struct vmw86_vcpu *vcpu)
 {
-	inject(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_UD, false, 0);
+	vmw86_vcpu_inject(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_UD, false, 0);
 }
 
 static void inject_gp(struct vmw86_vcpu *vcpu)
 {
-	inject(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_GP, true, 0);
+	vmw86_vcpu_inject(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_GP, true, 0);
 }
 
 static int handle_msr(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit)
@@ -426,6 +446,10 @@ static int handle_exit(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit)
 		return 0;
 	case VMW86_VEXIT_SHUTDOWN:
 		return handle_shutdown(vcpu);
+	case VMW86_VEXIT_DEBUG:
+		return vmw86_debug_handle_db(vcpu);
+	case VMW86_VEXIT_BREAKPOINT:
+		return vmw86_debug_handle_bp(vcpu);
 	case VMW86_VEXIT_INVD:
 		/* No device DMA reaches guest memory behind the caches. */
 		skip_insn(vcpu, exit, LEN_INVD);
@@ -455,12 +479,15 @@ static int handle_exit(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit)
 static int run_loop(struct vmw86_vcpu *vcpu)
 {
 	struct vmw86_exit exit;
+	u64 exit_rip;
 	int ret;
 
 	for (;;) {
 		ret = exit_on_signal(vcpu);
 		if (ret)
 			return ret;
+		if (vmw86_debug_exit_for_step(vcpu))
+			return 0;
 		if (waits_for_sipi(vcpu)) {
 			ret = vmw86_lapic_wait_for_sipi(vcpu);
 			if (ret)
@@ -480,7 +507,12 @@ static int run_loop(struct vmw86_vcpu *vcpu)
 		if (ret > 0)
 			continue;
 
+		exit_rip = vcpu->rip;
 		ret = handle_exit(vcpu, &exit);
+		/* A reset vCPU moved, but retired nothing. */
+		if (exit.reason != VMW86_VEXIT_SHUTDOWN &&
+		    exit.reason != VMW86_VEXIT_FAIL_ENTRY)
+			vmw86_debug_retired(vcpu, exit_rip);
 		/* One place counts every exit, by where it was handled. */
 		if (ret > 0) {
 			vcpu->stat.exits_kernel[exit.reason]++;
@@ -517,9 +549,12 @@ long vmw86_vcpu_run(struct vmw86_vcpu *vcpu)
 		run->regs_dirty = 0;
 	}
 	if (vcpu->io.active) {
+		u64 in_rip = vcpu->rip;
+
 		ret = vmw86_vcpu_complete_io(vcpu);
 		if (ret)
 			goto out;
+		vmw86_debug_retired(vcpu, in_rip);
 	}
 
 	ret = exit_on_signal(vcpu);

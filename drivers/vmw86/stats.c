@@ -40,6 +40,8 @@ const char * const vmw86_vexit_names[] = {
 	[VMW86_VEXIT_RDPMC] = "rdpmc",
 	[VMW86_VEXIT_MACHINE_CHECK] = "machine_check",
 	[VMW86_VEXIT_SHUTDOWN] = "shutdown",
+	[VMW86_VEXIT_DEBUG] = "debug",
+	[VMW86_VEXIT_BREAKPOINT] = "breakpoint",
 	[VMW86_VEXIT_FAIL_ENTRY] = "fail_entry",
 	[VMW86_VEXIT_UNKNOWN] = "unknown",
 };

@@ -609,6 +609,9 @@ static long vmw86_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case VMW86_INTERRUPT:
 		ret = vmw86_vcpu_interrupt(vcpu, argp);
 		break;
+	case VMW86_SET_GUEST_DEBUG:
+		ret = vmw86_vcpu_set_guest_debug(vcpu, argp);
+		break;
 	default:
 		ret = -ENOTTY;
 	}

@@ -88,6 +88,10 @@ struct vmw86_memslot {
  *	the guest ran.
  * @VMW86_VEXIT_SHUTDOWN: the guest shut down (a triple fault); what the
  *	hardware holds of its state is undefined now.
+ * @VMW86_VEXIT_DEBUG: a #DB the core asked to intercept (a single step,
+ *	or the guest's own debug trap); DR6 in vcpu->dr6 says which.
+ * @VMW86_VEXIT_BREAKPOINT: a #BP the core asked to intercept, RIP on the
+ *	INT3 that raised it.
  * @VMW86_VEXIT_FAIL_ENTRY: the hardware refused to enter the guest
  *	(&vmw86_exit.hw).
  * @VMW86_VEXIT_UNKNOWN: an exit the backend has no name for
@@ -114,6 +118,8 @@ enum vmw86_exit_reason {
 	VMW86_VEXIT_RDPMC,
 	VMW86_VEXIT_MACHINE_CHECK,
 	VMW86_VEXIT_SHUTDOWN,
+	VMW86_VEXIT_DEBUG,
+	VMW86_VEXIT_BREAKPOINT,
 	VMW86_VEXIT_FAIL_ENTRY,
 	VMW86_VEXIT_UNKNOWN,
 	VMW86_VEXIT_NR
@@ -303,6 +309,11 @@ struct vmw86_pending_io {
  * @lapic: the local APIC, or NULL without VMW86_CREATE_LAPIC.
  * @user_apic_base: without @lapic, IA32_APIC_BASE of the APIC user space
  *	emulates (VMW86_SET_SREGS); 0 while it has none.
+ * @guest_debug: VMW86_GUESTDBG_* bits set by VMW86_SET_GUEST_DEBUG, 0
+ *	when no debugger holds the vCPU (debug.c).
+ * @debug_tf: the core set RFLAGS.TF for this entry, to take out again.
+ * @debug_step: single-stepping, an instruction retired outside the guest:
+ *	the next VMW86_RUN reports the step before entering.
  * @wq: where the vCPU's thread sleeps in HLT or wait-for-SIPI;
  *	vmw86_vcpu_kick() wakes it.
  * @stat: the vCPU's counters.
@@ -339,6 +350,8 @@ struct vmw86_vcpu {
 	int pending_irq;
 	struct vmw86_lapic *lapic;
 	u64 user_apic_base;
+	u32 guest_debug;
+	bool debug_tf, debug_step;
 	wait_queue_head_t wq;
 	struct vmw86_vcpu_stat stat;
 
@@ -473,6 +486,8 @@ struct vmw86_exit {
  * @set_event_windows: ask for an exit as soon as the guest can take an
  *	external interrupt (@irq) or an NMI held by the one in progress
  *	(@nmi), or stop asking.
+ * @set_debug_intercepts: intercept the guest's #DB (@db) and #BP (@bp),
+ *	or stop; kept across @vcpu_reset.
  * @vcpu_reset: clear the guest state the backend holds (zero, except
  *	what its hardware requires) and any event waiting for injection;
  *	vmw86_vcpu_reset() then loads the RESET values through @set_sregs
@@ -519,6 +534,7 @@ struct vmw86_backend_ops {
 	void (*inject_event)(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
 			     u8 vector, bool has_err, u32 err);
 	void (*set_event_windows)(struct vmw86_vcpu *vcpu, bool irq, bool nmi);
+	void (*set_debug_intercepts)(struct vmw86_vcpu *vcpu, bool db, bool bp);
 	void (*vcpu_reset)(struct vmw86_vcpu *vcpu);
 
 	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
@@ -621,6 +637,19 @@ int vmw86_vcpu_set_msr(struct vmw86_vcpu *vcpu, u32 index, u64 data);
 
 /* run.c */
 long vmw86_vcpu_run(struct vmw86_vcpu *vcpu);
+void vmw86_vcpu_inject(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
+		       u8 vector, bool has_err, u32 err);
+
+/* debug.c */
+long vmw86_vcpu_set_guest_debug(struct vmw86_vcpu *vcpu,
+				const struct vmw86_guest_debug __user *udbg);
+u32 vmw86_guest_debug_supported(void);
+void vmw86_debug_before_entry(struct vmw86_vcpu *vcpu);
+void vmw86_debug_after_exit(struct vmw86_vcpu *vcpu);
+void vmw86_debug_retired(struct vmw86_vcpu *vcpu, u64 old_rip);
+bool vmw86_debug_exit_for_step(struct vmw86_vcpu *vcpu);
+int vmw86_debug_handle_db(struct vmw86_vcpu *vcpu);
+int vmw86_debug_handle_bp(struct vmw86_vcpu *vcpu);
 
 /* stats.c */
 extern const char * const vmw86_vexit_names[VMW86_VEXIT_NR];

@@ -117,6 +117,13 @@ void svm_decode_exit(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 	case SVM_EXIT_EXCP_BASE + X86_TRAP_MC:
 		exit->reason = VMW86_VEXIT_MACHINE_CHECK;
 		break;
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_DB:
+		/* DR6 is already updated, in the VMCB (APM 15.12). */
+		exit->reason = VMW86_VEXIT_DEBUG;
+		break;
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_BP:
+		exit->reason = VMW86_VEXIT_BREAKPOINT;
+		break;
 	case SVM_EXIT_VINTR:
 		svm_clear_irq_window(vcpu);
 		exit->reason = VMW86_VEXIT_IRQ_WINDOW;

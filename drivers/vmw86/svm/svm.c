@@ -931,6 +931,25 @@ static void svm_get_code_segment(struct vmw86_vcpu *vcpu, u64 *base, bool *db,
 	*base = *l ? 0 : save->cs.base;
 }
 
+/*
+ * A debugger's exceptions: #DB for single steps, #BP for software
+ * breakpoints (APM vol. 2, 15.12). #MC stays intercepted whatever this
+ * says (svm_init_vmcb_control()).
+ */
+static void svm_set_debug_intercepts(struct vmw86_vcpu *vcpu, bool db, bool bp)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	if (db)
+		set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
+	else
+		clear_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
+	if (bp)
+		set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR);
+	else
+		clear_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR);
+}
+
 /**
  * svm_uses_nrips() - does the CPU store the next RIP on intercepts?
  *
@@ -982,6 +1001,7 @@ const struct vmw86_backend_ops vmw86_svm_ops = {
 	.get_interrupt_state = svm_get_interrupt_state,
 	.inject_event = svm_inject_event,
 	.set_event_windows = svm_set_event_windows,
+	.set_debug_intercepts = svm_set_debug_intercepts,
 	.vcpu_reset = svm_vcpu_reset,
 	.zap_gpa_range = svm_npt_zap_range,
 	.map_gpa = svm_npt_map,

@@ -25,7 +25,7 @@
  * The ioctl type. Not KVM's, which is 0xAE. Linux's register of types
  * (Documentation/userspace-api/ioctl/ioctl-number.rst, as of 6.1) gives
  * 0xAF numbers 00-1F to the Freescale hypervisor (linux/fsl_hypervisor.h)
- * and nothing else; vmw86's numbers are 0xa0-0xcb, which no registered
+ * and nothing else; vmw86's numbers are 0xa0-0xcc, which no registered
  * driver uses under 0xAF, so the commands do not collide. It stays as it
  * is because changing it would change every command and so the ABI of
  * VMW86_API_VERSION 1, for no collision avoided.
@@ -71,6 +71,8 @@
 #define VMW86_CAP_SYNC_REGS	5	/* 1: vmw86_run.regs is kept in sync */
 #define VMW86_CAP_GUEST_PHYS_BITS 6	/* width of a GPA, in bits */
 #define VMW86_CAP_LAPIC		7	/* 1: VMW86_CREATE_LAPIC works */
+/* The VMW86_GUESTDBG_* bits VMW86_SET_GUEST_DEBUG accepts; 0: none. */
+#define VMW86_CAP_GUEST_DEBUG	8
 
 /* ----------------------------------------------------------------------
  * VM fd ioctls
@@ -384,6 +386,63 @@ struct vmw86_interrupt {
 
 #define VMW86_INTERRUPT		_IOW(VMW86_IO, 0xca, struct vmw86_interrupt)
 
+/* vmw86_guest_debug.control. */
+#define VMW86_GUESTDBG_ENABLE		(1u << 0)  /* debugging on */
+#define VMW86_GUESTDBG_SINGLESTEP	(1u << 1)  /* exit after each instruction */
+#define VMW86_GUESTDBG_USE_SW_BP	(1u << 16) /* INT3 exits */
+#define VMW86_GUESTDBG_INJECT_DB	(1u << 18) /* deliver #DB to the guest */
+#define VMW86_GUESTDBG_INJECT_BP	(1u << 19) /* deliver the INT3's #BP */
+#define VMW86_GUESTDBG_BLOCKIRQ		(1u << 20) /* no interrupts, no NMIs */
+
+/**
+ * struct vmw86_guest_debug - a debugger's hold on a vCPU
+ * @control: VMW86_GUESTDBG_* bits; 0 (or no VMW86_GUESTDBG_ENABLE) turns
+ *	debugging off and the vCPU runs as if it had never been on.
+ * @pad: must be 0.
+ * @debugreg: must be 0: reserved for the debugger's DR0-DR3 and DR7
+ *	(hardware breakpoints, KVM's KVM_GUESTDBG_USE_HW_BP), which vmw86
+ *	does not offer yet.
+ *
+ * Used with VMW86_SET_GUEST_DEBUG on a vCPU fd, in the shape of KVM's
+ * KVM_SET_GUEST_DEBUG. With VMW86_GUESTDBG_ENABLE:
+ *
+ * - VMW86_GUESTDBG_SINGLESTEP: VMW86_RUN returns VMW86_EXIT_DEBUG with
+ *   exception 1 after each guest instruction, with RIP at the next one.
+ *   vmw86 sets RFLAGS.TF for the guest and intercepts #DB (AMD APM vol. 2,
+ *   15.12), and takes its own TF and DR6.BS out again, so the guest's
+ *   RFLAGS and DR6 read back as the guest left them; the guest's own #DBs
+ *   are delivered to it. An instruction the kernel completes for the guest
+ *   (CPUID, RDMSR/WRMSR, port I/O, HLT, ...) is a step too. A guest that
+ *   pushes RFLAGS meanwhile (PUSHF, an interrupt) sees TF in the copy, as
+ *   under KVM. An instruction user space completes (an MMIO access it
+ *   emulates) is user space's to report.
+ * - VMW86_GUESTDBG_USE_SW_BP: INT3 (0xCC) returns VMW86_EXIT_DEBUG with
+ *   exception 3 and RIP on the INT3, instead of the guest's #BP (the
+ *   #BP intercept). A debugger places its breakpoints by writing 0xCC
+ *   into guest memory; INT3s of the guest's own are reported too, and
+ *   handed back with VMW86_GUESTDBG_INJECT_BP.
+ * - VMW86_GUESTDBG_INJECT_BP: RIP must be on an INT3 (as after an exit
+ *   for one): the guest takes the #BP that INT3 raises, with RIP past it,
+ *   at the next VMW86_RUN. VMW86_GUESTDBG_INJECT_DB: the guest takes a
+ *   #DB there (a single-step trap the debugger passes on). Both are done
+ *   once, when this ioctl is called; they are not kept in @control.
+ * - VMW86_GUESTDBG_BLOCKIRQ: no external interrupt and no NMI is
+ *   delivered; they stay pending until it is cleared, so that stepping
+ *   does not walk into the timer's handler.
+ *
+ * Errors: EFAULT; EINVAL for a bit VMW86_CAP_GUEST_DEBUG does not list,
+ * a non-zero @pad or @debugreg, any bit without VMW86_GUESTDBG_ENABLE,
+ * both INJECT bits, or INJECT_BP with RIP not on an INT3; EBUSY for an
+ * INJECT bit while an event already waits for delivery.
+ */
+struct vmw86_guest_debug {
+	__u32 control;
+	__u32 pad;
+	__u64 debugreg[8];
+};
+
+#define VMW86_SET_GUEST_DEBUG	_IOW(VMW86_IO, 0xcc, struct vmw86_guest_debug)
+
 /*
  * VMW86_RUN: runs the vCPU until an exit that needs user space, then
  * returns 0 with vmw86_run.exit_reason set. The argument must be 0. Errors:
@@ -412,6 +471,7 @@ struct vmw86_interrupt {
 #define VMW86_EXIT_INTR			8
 #define VMW86_EXIT_MEMORY_FAULT		9
 #define VMW86_EXIT_IRQ_WINDOW_OPEN	10
+#define VMW86_EXIT_DEBUG		11
 
 #define VMW86_EXIT_IO_IN	0
 #define VMW86_EXIT_IO_OUT	1
@@ -499,6 +559,13 @@ struct vmw86_interrupt {
  *	state, and must be set up again before it runs.
  *	VMW86_EXIT_HLT and VMW86_EXIT_VMMCALL have no fields either: @regs
  *	has the state, and RIP is already past the instruction.
+ * @debug: VMW86_EXIT_DEBUG, for a debugger's event (VMW86_SET_GUEST_DEBUG).
+ *	@debug.exception: 1 (#DB: a single step, RIP at the next
+ *	instruction) or 3 (#BP: an INT3, RIP on it). @debug.pc: the linear
+ *	address of RIP (CS base + RIP; RIP alone in 64-bit mode).
+ *	@debug.dr6: DR6 as the step left it (DR6.BS, bit 14, set), before
+ *	vmw86 put the guest's back; for #BP, the guest's. @debug.dr7: the
+ *	guest's DR7.
  * @padding: keeps the union's size fixed.
  */
 struct vmw86_run {
@@ -547,6 +614,13 @@ struct vmw86_run {
 			__u64 rip;
 			__u64 cr3;
 		} shutdown;
+		struct {
+			__u32 exception;
+			__u32 pad;
+			__u64 pc;
+			__u64 dr6;
+			__u64 dr7;
+		} debug;
 		__u8 padding[256];
 	};
 };

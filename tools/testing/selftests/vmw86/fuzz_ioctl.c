@@ -82,15 +82,16 @@ static void __attribute__((destructor)) stats_print(void)
 		return;
 	printf("# fuzz_ioctl: seed 0x%lx, %lu iterations, %lu ioctls, %lu runs "
 	       "(exits: io %lu mmio %lu hlt %lu shutdown %lu fail_entry %lu "
-	       "internal %lu vmmcall %lu intr %lu memfault %lu window %lu), "
+	       "internal %lu vmmcall %lu intr %lu memfault %lu window %lu "
+	       "debug %lu), "
 	       "%lu VMs, %lu vCPUs, %lu closes, %lu EBADF checks, %lu "
 	       "children killed, %lu errno violations\n",
 	       stats->seed, stats->iterations, stats->ioctls, stats->runs,
 	       stats->run_exits[1], stats->run_exits[2], stats->run_exits[3],
 	       stats->run_exits[4], stats->run_exits[5], stats->run_exits[6],
 	       stats->run_exits[7], stats->run_exits[8], stats->run_exits[9],
-	       stats->run_exits[10], stats->vms, stats->vcpus, stats->closes,
-	       stats->ebadf, stats->children, stats->violations);
+	       stats->run_exits[10], stats->run_exits[11], stats->vms,
+	       stats->vcpus, stats->closes, stats->ebadf, stats->children, stats->violations);
 	fflush(stdout);
 }
 
@@ -157,6 +158,8 @@ static const struct ioctl_desc ioctls[] = {
 	  E(EINVAL) | E(ENOMEM) | E(EMFILE) },
 	{ "GET_STATS_FD(vCPU)", VMW86_GET_STATS_FD, OBJ_VCPU,
 	  E(EINVAL) | E(ENOMEM) | E(EMFILE) },
+	{ "SET_GUEST_DEBUG", VMW86_SET_GUEST_DEBUG, OBJ_VCPU,
+	  E(EINVAL) | E(EBUSY) | E(EFAULT) },
 };
 
 #define NR_IOCTLS	ARRAY_SIZE(ioctls)
@@ -166,6 +169,7 @@ enum {
 	I_GET_REGS, I_SET_REGS, I_GET_SREGS, I_SET_SREGS, I_GET_MSRS,
 	I_SET_MSRS, I_SET_CPUID, I_GET_XSAVE, I_SET_XSAVE, I_INTERRUPT,
 	I_CREATE_LAPIC, I_SIGNAL_MSI, I_GET_STATS_FD_VM, I_GET_STATS_FD_VCPU,
+	I_SET_GUEST_DEBUG,
 };
 
 static const struct ioctl_desc *find_ioctl(unsigned long cmd, int type)
@@ -617,7 +621,8 @@ static void do_run(struct thread_ctx *t, struct obj *o)
 		uint32_t r = run->exit_reason;
 
 		if (ret == 0 && (r == VMW86_EXIT_UNKNOWN || r == VMW86_EXIT_INTR ||
-				 r == VMW86_EXIT_MEMORY_FAULT || r > 10))
+				 r == VMW86_EXIT_MEMORY_FAULT ||
+				 r > VMW86_EXIT_DEBUG))
 			violation("RUN returned 0 with exit reason %u", r);
 		if (ret < 0 && err == EINTR && r != VMW86_EXIT_INTR)
 			violation("RUN EINTR with exit reason %u", r);
@@ -765,6 +770,31 @@ static unsigned long make_arg(struct thread_ctx *t, const struct ioctl_desc *d,
 		irq = p;
 		irq->vector = one_in(t, 4) ? rnd(t) : rnd_below(t, 300);
 		irq->padding = one_in(t, 8) ? rnd(t) : 0;
+		return (unsigned long)p;
+	}
+	case I_SET_GUEST_DEBUG: {
+		static const uint32_t bits[] = {
+			VMW86_GUESTDBG_ENABLE, VMW86_GUESTDBG_SINGLESTEP,
+			VMW86_GUESTDBG_USE_SW_BP, VMW86_GUESTDBG_INJECT_DB,
+			VMW86_GUESTDBG_INJECT_BP, VMW86_GUESTDBG_BLOCKIRQ,
+		};
+		struct vmw86_guest_debug *dbg;
+
+		p = rnd_ptr(t, sizeof(*dbg), &good);
+		if (!good)
+			return (unsigned long)p;
+		dbg = p;
+		memset(dbg, 0, sizeof(*dbg));
+		/* Mostly what a debugger sets; now and then anything. */
+		for (unsigned int i = 0; i < ARRAY_SIZE(bits); i++)
+			if (one_in(t, 2))
+				dbg->control |= bits[i];
+		if (one_in(t, 8))
+			dbg->control = rnd(t);
+		if (one_in(t, 8))
+			dbg->pad = rnd(t);
+		if (one_in(t, 8))
+			dbg->debugreg[rnd_below(t, 8)] = rnd(t);
 		return (unsigned long)p;
 	}
 	case I_CREATE_LAPIC:

@@ -47,6 +47,13 @@ LAYOUT(OFF(vmw86_run, fail_entry.hardware_exit_reason) == 160);
 LAYOUT(OFF(vmw86_run, internal.data) == 168);
 LAYOUT(OFF(vmw86_run, shutdown.rip) == 160);
 LAYOUT(OFF(vmw86_run, shutdown.cr3) == 168);
+LAYOUT(OFF(vmw86_run, debug.exception) == 160);
+LAYOUT(OFF(vmw86_run, debug.pc) == 168);
+LAYOUT(OFF(vmw86_run, debug.dr7) == 184);
+LAYOUT(sizeof(struct vmw86_guest_debug) == 72);
+LAYOUT(OFF(vmw86_guest_debug, debugreg) == 8);
+LAYOUT(VMW86_SET_GUEST_DEBUG ==
+	_IOW(0xAF, 0xcc, struct vmw86_guest_debug));
 LAYOUT(sizeof(struct vmw86_msi) == 32);
 LAYOUT(OFF(vmw86_msi, data) == 8);
 LAYOUT(VMW86_SIGNAL_MSI == _IOW(0xAF, 0xb3, struct vmw86_msi));

@@ -18,6 +18,7 @@ LAYOUT(sizeof(struct vmw86_msrs) == 8);
 LAYOUT(sizeof(struct vmw86_cpuid_entry) == 40);
 LAYOUT(sizeof(struct vmw86_cpuid) == 8);
 LAYOUT(sizeof(struct vmw86_xsave) == 4096);
+LAYOUT(sizeof(struct vmw86_guest_debug) == 8 + 8 * 8);
 LAYOUT(sizeof(struct vmw86_run) == 16 + 18 * 8 + 256);
 
 int vmw86_uapi_alone;

@@ -52,6 +52,12 @@ static void describe_exit(struct vmw86_vcpu *vcpu, char *buf, size_t len)
 			 (unsigned long long)run->internal.data[1],
 			 (unsigned long long)run->internal.data[2]);
 		break;
+	case VMW86_EXIT_DEBUG:
+		snprintf(buf + n, len - n, " exception %u pc 0x%llx dr6 0x%llx",
+			 run->debug.exception,
+			 (unsigned long long)run->debug.pc,
+			 (unsigned long long)run->debug.dr6);
+		break;
 	case VMW86_EXIT_SHUTDOWN:
 		/* regs is the reset state by now; this is where it died. */
 		snprintf(buf + n, len - n, " at rip 0x%llx cr3 0x%llx",

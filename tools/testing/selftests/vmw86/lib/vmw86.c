@@ -507,6 +507,8 @@ const char *exit_reason_str(uint32_t reason)
 		[VMW86_EXIT_VMMCALL] = "VMMCALL",
 		[VMW86_EXIT_INTR] = "INTR",
 		[VMW86_EXIT_MEMORY_FAULT] = "MEMORY_FAULT",
+		[VMW86_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+		[VMW86_EXIT_DEBUG] = "DEBUG",
 	};
 
 	if (reason < ARRAY_SIZE(names) && names[reason])
