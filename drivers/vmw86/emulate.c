@@ -17,9 +17,12 @@
  *   segment nor (QEMU's) the address size: vmw86_decode_string_prefixes()
  *   and vmw86_string_addr_size().
  * - the interrupt window that opens on a HLT: vmw86_insn_is_hlt().
+ * - the guest's MOV to and from a debug register while a debugger owns
+ *   them (debug.c), on a CPU whose intercept does not name the GPR
+ *   (QEMU's SVM has no DecodeAssists): vmw86_decode_mov_dr().
  *
  * Encodings: AMD APM vol. 3, chapter 1 "Instruction Encoding", "MOV",
- * "INS", "OUTS" and "HLT".
+ * "MOV DRn", "INS", "OUTS" and "HLT".
  */
 #include <linux/kernel.h>
 #include <asm/unaligned.h>
@@ -209,4 +212,41 @@ u8 vmw86_string_addr_size(bool l, bool db, bool addr_override)
 bool vmw86_insn_is_hlt(const u8 *insn, unsigned int avail)
 {
 	return avail >= 1 && insn[0] == OPCODE_HLT;
+}
+
+/**
+ * vmw86_decode_mov_dr() - decode MOV to or from a debug register
+ * @insn: the instruction's bytes at CS:RIP.
+ * @avail: how many of them were fetched (up to 15).
+ * @l: CS.L (64-bit mode: a REX prefix may come first).
+ * @mov: filled in.
+ *
+ * The ModRM byte always names a register, whatever its mod field (APM
+ * vol. 3, "MOV DRn"); the operand is 64 bits in 64-bit mode and 32 bits
+ * otherwise, whatever the prefixes.
+ *
+ * Return: 0; -EINVAL for anything else, or REX.R (DR8-DR15 do not exist).
+ */
+int vmw86_decode_mov_dr(const u8 *insn, unsigned int avail, bool l,
+			struct vmw86_mov_dr *mov)
+{
+	unsigned int i = 0;
+	u8 rex = 0, modrm;
+
+	if (avail > 15)
+		avail = 15;
+	/* Operand- and address-size prefixes change nothing here. */
+	while (i < avail && (insn[i] == 0x66 || insn[i] == 0x67))
+		i++;
+	if (i < avail && l && (insn[i] & 0xf0) == 0x40)
+		rex = insn[i++];
+	if (i + 3 > avail || insn[i] != 0x0f ||
+	    (insn[i + 1] != 0x21 && insn[i + 1] != 0x23) || (rex & 0x04))
+		return -EINVAL;
+	modrm = insn[i + 2];
+	mov->write = insn[i + 1] == 0x23;
+	mov->reg = (modrm & 7) | ((rex & 0x01) ? 8 : 0);
+	mov->dr = (modrm >> 3) & 7;
+	mov->len = i + 3;
+	return 0;
 }

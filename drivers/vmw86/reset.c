@@ -66,6 +66,7 @@ void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu)
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->dr6 = RESET_DR6;
 	vcpu->dr7 = RESET_DR7;
+	memset(vcpu->db, 0, sizeof(vcpu->db));
 	vcpu->cr8 = 0;
 	vcpu->xcr0 = XFEATURE_MASK_FP;
 	vcpu->state_dirty = true;

@@ -450,6 +450,8 @@ static int handle_exit(struct vmw86_vcpu *vcpu, const struct vmw86_exit *exit)
 		return vmw86_debug_handle_db(vcpu);
 	case VMW86_VEXIT_BREAKPOINT:
 		return vmw86_debug_handle_bp(vcpu);
+	case VMW86_VEXIT_DR:
+		return vmw86_debug_handle_dr(vcpu, exit);
 	case VMW86_VEXIT_INVD:
 		/* No device DMA reaches guest memory behind the caches. */
 		skip_insn(vcpu, exit, LEN_INVD);

@@ -42,6 +42,7 @@ const char * const vmw86_vexit_names[] = {
 	[VMW86_VEXIT_SHUTDOWN] = "shutdown",
 	[VMW86_VEXIT_DEBUG] = "debug",
 	[VMW86_VEXIT_BREAKPOINT] = "breakpoint",
+	[VMW86_VEXIT_DR] = "dr",
 	[VMW86_VEXIT_FAIL_ENTRY] = "fail_entry",
 	[VMW86_VEXIT_UNKNOWN] = "unknown",
 };

@@ -92,6 +92,8 @@ struct vmw86_memslot {
  *	or the guest's own debug trap); DR6 in vcpu->dr6 says which.
  * @VMW86_VEXIT_BREAKPOINT: a #BP the core asked to intercept, RIP on the
  *	INT3 that raised it.
+ * @VMW86_VEXIT_DR: a MOV to or from a debug register while the debugger's
+ *	are loaded (&vmw86_exit.dr); the core emulates it.
  * @VMW86_VEXIT_FAIL_ENTRY: the hardware refused to enter the guest
  *	(&vmw86_exit.hw).
  * @VMW86_VEXIT_UNKNOWN: an exit the backend has no name for
@@ -120,6 +122,7 @@ enum vmw86_exit_reason {
 	VMW86_VEXIT_SHUTDOWN,
 	VMW86_VEXIT_DEBUG,
 	VMW86_VEXIT_BREAKPOINT,
+	VMW86_VEXIT_DR,
 	VMW86_VEXIT_FAIL_ENTRY,
 	VMW86_VEXIT_UNKNOWN,
 	VMW86_VEXIT_NR
@@ -287,7 +290,10 @@ struct vmw86_pending_io {
  * @regs: GPRs, in &enum vmw86_reg order; the backend loads them at VMRUN.
  * @rip: @rflags: the guest's RIP and RFLAGS, authoritative outside VMRUN.
  * @dr6: @dr7: the guest's DR6 and DR7, likewise (the backend loads them
- *	at VMRUN and reads them back at #VMEXIT).
+ *	at VMRUN and reads them back at #VMEXIT; DR7 not while the
+ *	debugger's debug registers are loaded).
+ * @db: the guest's DR0-DR3, likewise once the backend switches them (it
+ *	may leave them in the hardware until the guest first touches one).
  * @cr8: the guest's CR8, likewise; with a local APIC, a copy of its TPR
  *	taken before each entry and given back after.
  * @cpu: host CPU of the last VMRUN; valid while @mode is IN_GUEST_MODE.
@@ -311,7 +317,10 @@ struct vmw86_pending_io {
  *	emulates (VMW86_SET_SREGS); 0 while it has none.
  * @guest_debug: VMW86_GUESTDBG_* bits set by VMW86_SET_GUEST_DEBUG, 0
  *	when no debugger holds the vCPU (debug.c).
- * @debug_tf: the core set RFLAGS.TF for this entry, to take out again.
+ * @debug_db: @debug_dr7: the debugger's DR0-DR3 and DR7, loaded instead
+ *	of the guest's with VMW86_GUESTDBG_USE_HW_BP.
+ * @debug_dr6: the guest's DR6 at the last entry while a debugger steps
+ *	or has breakpoints loaded, given back after the debugger's #DB.
  * @debug_step: single-stepping, an instruction retired outside the guest:
  *	the next VMW86_RUN reports the step before entering.
  * @wq: where the vCPU's thread sleeps in HLT or wait-for-SIPI;
@@ -331,6 +340,7 @@ struct vmw86_vcpu {
 	unsigned long regs[VCPU_NR_REGS];
 	u64 rip, rflags;
 	u64 dr6, dr7;
+	u64 db[4];
 	u8 cr8;
 
 	int cpu;
@@ -351,7 +361,8 @@ struct vmw86_vcpu {
 	struct vmw86_lapic *lapic;
 	u64 user_apic_base;
 	u32 guest_debug;
-	bool debug_tf, debug_step;
+	u64 debug_db[4], debug_dr7, debug_dr6;
+	bool debug_step;
 	wait_queue_head_t wq;
 	struct vmw86_vcpu_stat stat;
 
@@ -410,6 +421,7 @@ enum vmw86_event_type {
  *	OUTS; @io.rep: with a REP prefix.
  * @msr: @msr.index: ECX; @msr.write: WRMSR, not RDMSR.
  * @cpuid: @cpuid.function: EAX; @cpuid.index: ECX.
+ * @dr: @dr.index: the debug register, 0-7; @dr.write: MOV to it.
  * @hw: @hw.code: the hardware's own exit code; @hw.state_lost
  *	(FAIL_ENTRY): the backend kept no copy of the state it refused, so
  *	the vCPU must be reset before it runs again.
@@ -436,6 +448,10 @@ struct vmw86_exit {
 		struct {
 			u32 function, index;
 		} cpuid;
+		struct {
+			u8 index;
+			bool write;
+		} dr;
 		struct {
 			u64 code;
 			bool state_lost;
@@ -487,7 +503,10 @@ struct vmw86_exit {
  *	external interrupt (@irq) or an NMI held by the one in progress
  *	(@nmi), or stop asking.
  * @set_debug_intercepts: intercept the guest's #DB (@db) and #BP (@bp),
- *	or stop; kept across @vcpu_reset.
+ *	or stop; with @debugger_drs, enter with vcpu->debug_db and
+ *	debug_dr7 in the debug registers instead of the guest's, and exit
+ *	(%VMW86_VEXIT_DR) on every guest access to DR0-DR7. Kept across
+ *	@vcpu_reset.
  * @vcpu_reset: clear the guest state the backend holds (zero, except
  *	what its hardware requires) and any event waiting for injection;
  *	vmw86_vcpu_reset() then loads the RESET values through @set_sregs
@@ -534,7 +553,8 @@ struct vmw86_backend_ops {
 	void (*inject_event)(struct vmw86_vcpu *vcpu, enum vmw86_event_type type,
 			     u8 vector, bool has_err, u32 err);
 	void (*set_event_windows)(struct vmw86_vcpu *vcpu, bool irq, bool nmi);
-	void (*set_debug_intercepts)(struct vmw86_vcpu *vcpu, bool db, bool bp);
+	void (*set_debug_intercepts)(struct vmw86_vcpu *vcpu, bool db, bool bp,
+				     bool debugger_drs);
 	void (*vcpu_reset)(struct vmw86_vcpu *vcpu);
 
 	bool (*zap_gpa_range)(struct vmw86_vm *vm, u64 gpa, u64 size);
@@ -610,6 +630,20 @@ struct vmw86_mov {
 };
 
 /**
+ * struct vmw86_mov_dr - a decoded MOV between a GPR and a debug register
+ * @write: the debug register is the destination (MOV DRn, reg: 0F 23).
+ * @reg: the GPR (&enum vmw86_reg).
+ * @dr: the debug register's number, 0-7.
+ * @len: the instruction's length in bytes.
+ */
+struct vmw86_mov_dr {
+	bool write;
+	int reg;
+	u8 dr;
+	unsigned int len;
+};
+
+/**
  * struct vmw86_string_prefixes - what the prefixes of INS/OUTS change
  * @seg: the data segment of OUTS (&enum vmw86_sreg): DS unless overridden
  *	(AMD APM vol. 3, "OUTS"); INS always writes at ES.
@@ -627,6 +661,8 @@ void vmw86_decode_string_prefixes(const u8 *insn, unsigned int avail, bool l,
 				  struct vmw86_string_prefixes *pfx);
 u8 vmw86_string_addr_size(bool l, bool db, bool addr_override);
 bool vmw86_insn_is_hlt(const u8 *insn, unsigned int avail);
+int vmw86_decode_mov_dr(const u8 *insn, unsigned int avail, bool l,
+			struct vmw86_mov_dr *mov);
 
 /* backdoor.c */
 bool vmw86_backdoor_in(struct vmw86_vcpu *vcpu, u16 port, u8 size);
@@ -650,6 +686,8 @@ void vmw86_debug_retired(struct vmw86_vcpu *vcpu, u64 old_rip);
 bool vmw86_debug_exit_for_step(struct vmw86_vcpu *vcpu);
 int vmw86_debug_handle_db(struct vmw86_vcpu *vcpu);
 int vmw86_debug_handle_bp(struct vmw86_vcpu *vcpu);
+int vmw86_debug_handle_dr(struct vmw86_vcpu *vcpu,
+			  const struct vmw86_exit *exit);
 
 /* stats.c */
 extern const char * const vmw86_vexit_names[VMW86_VEXIT_NR];

@@ -183,10 +183,20 @@ void svm_decode_exit(struct vmw86_vcpu *vcpu, struct vmw86_exit *exit)
 	case SVM_EXIT_RDPMC:
 		exit->reason = VMW86_VEXIT_RDPMC;
 		break;
-	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3:
-	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3:
-		svm_dr_intercepted(vcpu);
-		exit->reason = VMW86_VEXIT_NONE;
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7:
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7:
+		if (svm->debugger_drs) {
+			/* The debugger's are loaded: the core emulates it. */
+			exit->reason = VMW86_VEXIT_DR;
+			exit->dr.index = code & 0xf;
+			exit->dr.write = code >= SVM_EXIT_WRITE_DR0;
+		} else if ((code & 0xf) < 4) {
+			svm_dr_intercepted(vcpu);
+			exit->reason = VMW86_VEXIT_NONE;
+		} else {
+			exit->reason = VMW86_VEXIT_UNKNOWN;
+			exit->hw.code = code;
+		}
 		break;
 	case SVM_EXIT_ERR:
 		exit->reason = VMW86_VEXIT_FAIL_ENTRY;

@@ -384,7 +384,7 @@ static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
 	svm->entry_rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 	vmcb->save.dr6 = vcpu->dr6;
-	vmcb->save.dr7 = vcpu->dr7;
+	vmcb->save.dr7 = svm->debugger_drs ? vcpu->debug_dr7 : vcpu->dr7;
 	if (svm->reinject) {
 		vmcb->control.event_inj = svm->reinject;
 		vmcb->control.event_inj_err = svm->reinject_err;
@@ -417,11 +417,16 @@ static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
 	 */
 	vmcb->control.int_ctl |= V_INTR_MASKING_MASK;
 	sw->int_ctl = vmcb->control.int_ctl;
-	if (svm->dr_loaded) {
-		set_debugreg(svm->guest_dr[0], 0);
-		set_debugreg(svm->guest_dr[1], 1);
-		set_debugreg(svm->guest_dr[2], 2);
-		set_debugreg(svm->guest_dr[3], 3);
+	if (svm->debugger_drs) {
+		set_debugreg(vcpu->debug_db[0], 0);
+		set_debugreg(vcpu->debug_db[1], 1);
+		set_debugreg(vcpu->debug_db[2], 2);
+		set_debugreg(vcpu->debug_db[3], 3);
+	} else if (svm->dr_loaded) {
+		set_debugreg(vcpu->db[0], 0);
+		set_debugreg(vcpu->db[1], 1);
+		set_debugreg(vcpu->db[2], 2);
+		set_debugreg(vcpu->db[3], 3);
 	}
 
 	/*
@@ -449,11 +454,12 @@ static void svm_put_host_state(struct vmw86_vcpu *vcpu,
 	if (sw->tsc_aux_switched)
 		wrmsrl(MSR_TSC_AUX, sd->host_tsc_aux);
 
-	if (svm->dr_loaded) {
-		get_debugreg(svm->guest_dr[0], 0);
-		get_debugreg(svm->guest_dr[1], 1);
-		get_debugreg(svm->guest_dr[2], 2);
-		get_debugreg(svm->guest_dr[3], 3);
+	/* The guest writes its own only while they are not intercepted. */
+	if (svm->dr_loaded && !svm->debugger_drs) {
+		get_debugreg(vcpu->db[0], 0);
+		get_debugreg(vcpu->db[1], 1);
+		get_debugreg(vcpu->db[2], 2);
+		get_debugreg(vcpu->db[3], 3);
 	}
 	/* #VMEXIT leaves DR7 with breakpoints off: put the host's back. */
 	if (svm->dr_loaded || hw_breakpoint_active())
@@ -507,7 +513,8 @@ static void svm_read_guest_state(struct vmw86_vcpu *vcpu,
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	vcpu->dr6 = vmcb->save.dr6;
-	vcpu->dr7 = vmcb->save.dr7;
+	if (!svm->debugger_drs)
+		vcpu->dr7 = vmcb->save.dr7;
 	vcpu->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 }
 
@@ -931,14 +938,41 @@ static void svm_get_code_segment(struct vmw86_vcpu *vcpu, u64 *base, bool *db,
 	*base = *l ? 0 : save->cs.base;
 }
 
-/*
- * A debugger's exceptions: #DB for single steps, #BP for software
- * breakpoints (APM vol. 2, 15.12). #MC stays intercepted whatever this
- * says (svm_init_vmcb_control()).
- */
-static void svm_set_debug_intercepts(struct vmw86_vcpu *vcpu, bool db, bool bp)
+/* Intercept reads and writes of DR0-DR3 (@low) and of DR4-DR7 (@high). */
+static void svm_intercept_drs(struct vmcb *vmcb, bool low, bool high)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		if (i < 4 ? low : high) {
+			set_intercept(vmcb, INTERCEPT_DR0_READ + i);
+			set_intercept(vmcb, INTERCEPT_DR0_WRITE + i);
+		} else {
+			clear_intercept(vmcb, INTERCEPT_DR0_READ + i);
+			clear_intercept(vmcb, INTERCEPT_DR0_WRITE + i);
+		}
+	}
+}
+
+/*
+ * A debugger's exceptions: #DB for single steps and hardware breakpoints,
+ * #BP for software breakpoints (APM vol. 2, 15.12), and its debug
+ * registers in place of the guest's, with every MOV DR of the guest's
+ * intercepted (15.11). #MC stays intercepted whatever this says
+ * (svm_init_vmcb_control()). Once a debugger's were loaded, the guest's
+ * DR0-DR3 are switched on every entry from then on: the core may have
+ * written them meanwhile.
+ */
+static void svm_set_debug_intercepts(struct vmw86_vcpu *vcpu, bool db, bool bp,
+				     bool debugger_drs)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+
+	if (debugger_drs)
+		svm->dr_loaded = true;
+	svm->debugger_drs = debugger_drs;
+	svm_intercept_drs(vmcb, !svm->dr_loaded || debugger_drs, debugger_drs);
 
 	if (db)
 		set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
@@ -964,18 +998,15 @@ bool svm_uses_nrips(void)
  * svm_dr_intercepted() - the guest touched DR0-DR3: switch them from now on
  * @vcpu: the vCPU.
  *
- * Instead of emulating MOV DR (which needs decoding), vmw86 stops
- * intercepting DR0-DR3 and loads the guest's values around each VMRUN.
+ * Instead of emulating each MOV DR (which needs decoding, and is done only
+ * while a debugger's registers are loaded), vmw86 stops intercepting
+ * DR0-DR3 and loads the guest's values around each VMRUN.
  */
 void svm_dr_intercepted(struct vmw86_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	int i;
 
-	for (i = 0; i < 4; i++) {
-		clear_intercept(svm->vmcb, INTERCEPT_DR0_READ + i);
-		clear_intercept(svm->vmcb, INTERCEPT_DR0_WRITE + i);
-	}
+	svm_intercept_drs(svm->vmcb, false, false);
 	svm->dr_loaded = true;
 }
 

@@ -71,9 +71,12 @@ struct svm_vm {
  * @reinject: an event whose delivery a #VMEXIT interrupted (EXITINTINFO,
  *	APM 15.7.2), to inject again on the next VMRUN; 0 if none.
  * @reinject_err: its error code.
- * @dr_loaded: the guest touched DR0-DR3, which are now switched on every
- *	world switch instead of intercepted.
- * @guest_dr: the guest's DR0-DR3 while @dr_loaded.
+ * @dr_loaded: the guest touched DR0-DR3 (or a debugger's were loaded),
+ *	which are now switched on every world switch instead of intercepted;
+ *	the guest's are in vcpu->db.
+ * @debugger_drs: the debugger's DR0-DR3 and DR7 (vcpu->debug_db and
+ *	debug_dr7) are loaded instead of the guest's, and every guest access
+ *	to DR0-DR7 exits to the core.
  * @entry_save: the save area as it was before the first VMRUN after user
  *	space changed the state; put back if that VMRUN fails, because a
  *	failed VMRUN may leave other values there (QEMU's SVM writes the
@@ -92,8 +95,7 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_generation;
 	u32 reinject, reinject_err;
-	bool dr_loaded;
-	unsigned long guest_dr[4];
+	bool dr_loaded, debugger_drs;
 	struct vmcb_save_area *entry_save;
 	bool entry_save_valid;
 	u64 entry_rip;

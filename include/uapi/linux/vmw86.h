@@ -390,6 +390,7 @@ struct vmw86_interrupt {
 #define VMW86_GUESTDBG_ENABLE		(1u << 0)  /* debugging on */
 #define VMW86_GUESTDBG_SINGLESTEP	(1u << 1)  /* exit after each instruction */
 #define VMW86_GUESTDBG_USE_SW_BP	(1u << 16) /* INT3 exits */
+#define VMW86_GUESTDBG_USE_HW_BP	(1u << 17) /* the debugger's DR0-3, DR7 */
 #define VMW86_GUESTDBG_INJECT_DB	(1u << 18) /* deliver #DB to the guest */
 #define VMW86_GUESTDBG_INJECT_BP	(1u << 19) /* deliver the INT3's #BP */
 #define VMW86_GUESTDBG_BLOCKIRQ		(1u << 20) /* no interrupts, no NMIs */
@@ -399,9 +400,10 @@ struct vmw86_interrupt {
  * @control: VMW86_GUESTDBG_* bits; 0 (or no VMW86_GUESTDBG_ENABLE) turns
  *	debugging off and the vCPU runs as if it had never been on.
  * @pad: must be 0.
- * @debugreg: must be 0: reserved for the debugger's DR0-DR3 and DR7
- *	(hardware breakpoints, KVM's KVM_GUESTDBG_USE_HW_BP), which vmw86
- *	does not offer yet.
+ * @debugreg: with VMW86_GUESTDBG_USE_HW_BP, the debugger's DR0-DR3 in
+ *	[0]-[3] (linear addresses) and DR7 in [7] (bits 63-32 must be 0;
+ *	bit 10 and the reserved bits read as the hardware has them); [4]-[6]
+ *	must be 0. All must be 0 without VMW86_GUESTDBG_USE_HW_BP.
  *
  * Used with VMW86_SET_GUEST_DEBUG on a vCPU fd, in the shape of KVM's
  * KVM_SET_GUEST_DEBUG. With VMW86_GUESTDBG_ENABLE:
@@ -409,18 +411,29 @@ struct vmw86_interrupt {
  * - VMW86_GUESTDBG_SINGLESTEP: VMW86_RUN returns VMW86_EXIT_DEBUG with
  *   exception 1 after each guest instruction, with RIP at the next one.
  *   vmw86 sets RFLAGS.TF for the guest and intercepts #DB (AMD APM vol. 2,
- *   15.12), and takes its own TF and DR6.BS out again, so the guest's
- *   RFLAGS and DR6 read back as the guest left them; the guest's own #DBs
- *   are delivered to it. An instruction the kernel completes for the guest
- *   (CPUID, RDMSR/WRMSR, port I/O, HLT, ...) is a step too. A guest that
- *   pushes RFLAGS meanwhile (PUSHF, an interrupt) sees TF in the copy, as
- *   under KVM. An instruction user space completes (an MMIO access it
+ *   15.12), and takes TF and its DR6.BS out again after each exit: TF is
+ *   the debugger's meanwhile (the guest's own reads as 0), and DR6 reads
+ *   back as the guest left it; the guest's own #DBs are delivered to it.
+ *   An instruction the kernel completes for the guest (CPUID,
+ *   RDMSR/WRMSR, port I/O, HLT, ...) is a step too. A guest that pushes
+ *   RFLAGS meanwhile (PUSHF, an interrupt) sees TF in the copy, as under
+ *   KVM. An instruction user space completes (an MMIO access it
  *   emulates) is user space's to report.
  * - VMW86_GUESTDBG_USE_SW_BP: INT3 (0xCC) returns VMW86_EXIT_DEBUG with
  *   exception 3 and RIP on the INT3, instead of the guest's #BP (the
  *   #BP intercept). A debugger places its breakpoints by writing 0xCC
  *   into guest memory; INT3s of the guest's own are reported too, and
  *   handed back with VMW86_GUESTDBG_INJECT_BP.
+ * - VMW86_GUESTDBG_USE_HW_BP: hardware breakpoints and watchpoints:
+ *   @debugreg is loaded into the debug registers instead of the guest's
+ *   while the guest runs (AMD APM vol. 2, 13.1.1), and a #DB whose DR6
+ *   names one of the breakpoints this DR7 enables returns
+ *   VMW86_EXIT_DEBUG with exception 1: for an instruction breakpoint RIP
+ *   is on the instruction (resume with RFLAGS.RF set, or without the
+ *   breakpoint), for a data breakpoint just past the access. Meanwhile
+ *   the guest's own breakpoints are not armed, and every MOV to or from
+ *   DR0-DR7 of the guest's is emulated against its own values, so it
+ *   reads back what it wrote; they are armed again once this is off.
  * - VMW86_GUESTDBG_INJECT_BP: RIP must be on an INT3 (as after an exit
  *   for one): the guest takes the #BP that INT3 raises, with RIP past it,
  *   at the next VMW86_RUN. VMW86_GUESTDBG_INJECT_DB: the guest takes a
@@ -431,9 +444,10 @@ struct vmw86_interrupt {
  *   does not walk into the timer's handler.
  *
  * Errors: EFAULT; EINVAL for a bit VMW86_CAP_GUEST_DEBUG does not list,
- * a non-zero @pad or @debugreg, any bit without VMW86_GUESTDBG_ENABLE,
- * both INJECT bits, or INJECT_BP with RIP not on an INT3; EBUSY for an
- * INJECT bit while an event already waits for delivery.
+ * a non-zero @pad, @debugreg as above, any bit without
+ * VMW86_GUESTDBG_ENABLE, both INJECT bits, or INJECT_BP with RIP not on
+ * an INT3; EBUSY for an INJECT bit while an event already waits for
+ * delivery.
  */
 struct vmw86_guest_debug {
 	__u32 control;
@@ -495,6 +509,13 @@ struct vmw86_guest_debug {
  * 32 bits of memory). data[0]: GPA; data[1]: RIP.
  */
 #define VMW86_INTERNAL_ERROR_LAPIC_ACCESS	3
+/*
+ * A debug register access, intercepted while a debugger's are loaded
+ * (VMW86_GUESTDBG_USE_HW_BP), by an instruction that is not the MOV DRn
+ * the intercept named (its bytes changed, or cannot be read). data[0]:
+ * RIP; data[1]: the debug register.
+ */
+#define VMW86_INTERNAL_ERROR_DR_ACCESS		4
 
 /* The size of the vCPU mapping: the run page, then the I/O data page. */
 #define VMW86_RUN_PAGES		2
