@@ -53,8 +53,11 @@ static void decode_npf(struct vmcb_control_area *c, struct vmw86_exit *exit)
 
 /*
  * An event whose delivery the exit interrupted (EXITINTINFO, APM 15.7.2)
- * must be delivered again. Software interrupts and the INT3/INTO traps are
- * not re-injected: RIP still points at their instruction, which runs again.
+ * must be delivered again. Software interrupts and the INT3/INTO traps the
+ * guest raised itself are not re-injected: RIP still points at their
+ * instruction, which runs again. One the core injected through EVENTINJ
+ * (a debugger's INJECT_BP, RIP already past the INT3) has no instruction
+ * to run again, and is re-injected like any other.
  *
  * An interrupted delivery leaves the guest where it was, so RIP has not
  * moved since VMRUN; if it has, the event was delivered and EXITINTINFO is
@@ -68,12 +71,15 @@ static void save_interrupted_event(struct vmw86_vcpu *vcpu)
 	u32 info = svm->vmcb->control.exit_int_info;
 	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
 	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+	u32 what = SVM_EXITINTINFO_TYPE_MASK | SVM_EXITINTINFO_VEC_MASK;
+	bool injected = (svm->entry_event_inj & SVM_EVTINJ_VALID) &&
+			(svm->entry_event_inj & what) == (info & what);
 
 	if (!(info & SVM_EXITINTINFO_VALID) || vcpu->rip != svm->entry_rip)
 		return;
-	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
-	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
-	     (vector == X86_TRAP_BP || vector == X86_TRAP_OF)))
+	if (!injected && (type == SVM_EXITINTINFO_TYPE_SOFT ||
+			  (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+			   (vector == X86_TRAP_BP || vector == X86_TRAP_OF))))
 		return;
 	svm->reinject = info;
 	svm->reinject_err = svm->vmcb->control.exit_int_info_err;

@@ -390,6 +390,7 @@ static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
 		vmcb->control.event_inj_err = svm->reinject_err;
 		svm->reinject = 0;
 	}
+	svm->entry_event_inj = vmcb->control.event_inj;
 	/* Only state user space set can fail VMRUN's consistency checks. */
 	if (vcpu->state_dirty) {
 		memcpy(svm->entry_save, &vmcb->save, sizeof(vmcb->save));

@@ -84,6 +84,8 @@ struct svm_vm {
  * @entry_save_valid: @entry_save holds such a copy.
  * @entry_rip: RIP at the last VMRUN, to tell an interrupted event delivery
  *	(the guest did not move) from a stale EXITINTINFO.
+ * @entry_event_inj: EVENTINJ at the last VMRUN: what the core injected,
+ *	to tell it from an INT3 or INTO the guest executed itself.
  * @nmi_iret_pending: the guest reached the IRET of its NMI handler; NMIs
  *	stay blocked until it has executed.
  * @nmi_iret_rip: where that IRET is.
@@ -99,6 +101,7 @@ struct svm_vcpu {
 	struct vmcb_save_area *entry_save;
 	bool entry_save_valid;
 	u64 entry_rip;
+	u32 entry_event_inj;
 	bool nmi_iret_pending;
 	u64 nmi_iret_rip;
 };
