@@ -37,7 +37,7 @@ vmw86-stat:
 launcher:
 	$(MAKE) -C tools/vmw86-run OUTPUT=$(BUILD)/vmw86-run $(BUILD)/vmw86-run/vmw86-run
 
-# make install / uninstall: the launcher and its man page under PREFIX, the
+# make install / uninstall: the launcher, vmw86-stat and their man pages under PREFIX, the
 # udev rule and the sysusers.d entry for group vmw86 where udev and
 # systemd-sysusers look under PREFIX, and the module's source with a
 # dkms.conf in /usr/src/vmw86-VERSION (DKMS looks nowhere else, whatever
@@ -56,11 +56,13 @@ MODULE_FILES := Kbuild VERSION drivers/vmw86/Kbuild include/uapi/linux/vmw86.h \
 	$(filter-out %.mod.c,$(sort $(wildcard drivers/vmw86/*.[chS] drivers/vmw86/svm/*.[chS])))
 MODULE_DIRS := drivers/vmw86/svm drivers/vmw86 drivers include/uapi/linux include/uapi include
 
-install: launcher
+install: launcher vmw86-stat
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(BUILD)/vmw86-run/vmw86-run $(DESTDIR)$(BINDIR)/vmw86-run
 	install -m 0644 tools/vmw86-run/vmw86-run.1 $(DESTDIR)$(MANDIR)/man1/vmw86-run.1
+	install -m 0755 $(BUILD)/vmw86-stat/vmw86-stat $(DESTDIR)$(BINDIR)/vmw86-stat
+	install -m 0644 tools/vmw86-stat/vmw86-stat.1 $(DESTDIR)$(MANDIR)/man1/vmw86-stat.1
 	install -m 0644 scripts/udev/60-vmw86.rules $(DESTDIR)$(UDEVRULESDIR)/60-vmw86.rules
 	install -m 0644 scripts/sysusers.d/vmw86.conf $(DESTDIR)$(SYSUSERSDIR)/vmw86.conf
 	for f in $(MODULE_FILES); do \
@@ -80,6 +82,7 @@ deb:
 # After "dkms install", run "dkms remove vmw86/VERSION --all" first.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vmw86-run $(DESTDIR)$(MANDIR)/man1/vmw86-run.1 \
+		$(DESTDIR)$(BINDIR)/vmw86-stat $(DESTDIR)$(MANDIR)/man1/vmw86-stat.1 \
 		$(DESTDIR)$(UDEVRULESDIR)/60-vmw86.rules $(DESTDIR)$(SYSUSERSDIR)/vmw86.conf \
 		$(DESTDIR)$(DKMSDIR)/dkms.conf $(addprefix $(DESTDIR)$(DKMSDIR)/,$(MODULE_FILES))
 	for d in $(MODULE_DIRS); do \

@@ -51,11 +51,14 @@ out=$(make -s install DESTDIR="$dest" PREFIX=/usr 2>&1) ||
 tap "make install DESTDIR=... PREFIX=/usr: the $(wc -l <"$tmp/expected") files of README.md" \
 	"$(diff -u "$tmp/expected" "$tmp/installed" | tail -n +3)"
 
-# Modes: the launcher an executable, the rest read-only data.
-bad=$(cd "$dest" 2>/dev/null && find . ! -type d ! -path ./usr/bin/vmw86-run ! -perm 0644 -printf '%m /%P\n'
-	[[ $(stat -c %a usr/bin/vmw86-run 2>/dev/null) == 755 ]] || echo "usr/bin/vmw86-run not mode 755"
-	file -b usr/bin/vmw86-run | grep -q 'statically linked' || echo "usr/bin/vmw86-run not static")
-tap "make install: modes 0755 for vmw86-run (static), 0644 for the rest" "$bad"
+# Modes: the two programs executables, the rest read-only data.
+bad=$(cd "$dest" 2>/dev/null && find . ! -type d ! -path ./usr/bin/vmw86-run ! -path ./usr/bin/vmw86-stat \
+		! -perm 0644 -printf '%m /%P\n'
+	for p in usr/bin/vmw86-run usr/bin/vmw86-stat; do
+		[[ $(stat -c %a $p 2>/dev/null) == 755 ]] || echo "$p not mode 755"
+		file -b $p | grep -q 'statically linked' || echo "$p not static"
+	done)
+tap "make install: modes 0755 for vmw86-run and vmw86-stat (static), 0644 for the rest" "$bad"
 
 # As DKMS does: a copy of the source in $dkms_tree/NAME/VERSION/build and
 # dkms.conf's MAKE[0] run there against the kernel's headers.

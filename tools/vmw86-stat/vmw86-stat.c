@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -315,6 +316,8 @@ int main(int argc, char **argv)
 	};
 	bool once = false, json = false;
 	double interval = 1, t0, t1;
+	char *end;
+	long id;
 	int c;
 	pid_t pid;
 
@@ -327,9 +330,12 @@ int main(int argc, char **argv)
 			json = true;
 			break;
 		case 'i':
-			interval = atof(optarg);
-			if (interval <= 0)
-				die("-i %s: not a positive number of seconds", optarg);
+			errno = 0;
+			interval = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(interval > 0) ||
+			    interval > 3600)
+				die("-i %s: not a number of seconds above 0 and up to 3600",
+				    optarg);
 			break;
 		case 'h':
 			usage(0);
@@ -339,9 +345,11 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		usage(2);
-	pid = atoi(argv[optind]);
-	if (pid <= 0)
+	errno = 0;
+	id = strtol(argv[optind], &end, 10);
+	if (errno || end == argv[optind] || *end || id <= 0 || id > INT_MAX)
 		die("%s: not a process id", argv[optind]);
+	pid = id;
 
 	find_files(pid);
 	signal(SIGINT, on_sigint);

@@ -5,7 +5,8 @@
 # vmw86-run, which keeps its statistics fds open, it finds them through
 # /proc/PID/fd and shows the VM's exits, non-zero, and its vCPU's, in the
 # --once table and in --json; pointed at a process without any, or without
-# a PID, it fails with a message.
+# a PID, or given a PID or an interval that is no number, it fails with a
+# message.
 # The guest is Debian's kernel with the interactive shell image, which
 # waits on its console (a fifo this script holds open and never writes)
 # for input that never comes; the launcher is killed after.
@@ -22,7 +23,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..8"
 
 if [ ! -x "$V" ] || [ ! -x "$S" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $S, $KERNEL or $GUEST"
@@ -34,6 +35,12 @@ check "$([ $? = 2 ] && grep -q usage "$T/out" && echo 0)" "no PID: usage, exit s
 "$S" --once 1 >"$T/out" 2>&1
 check "$([ $? = 1 ] && grep -q 'no vmw86 statistics fd' "$T/out" && echo 0)" \
 	"a process without statistics fds: exit status 1 and why"
+"$S" --once 12x >"$T/out" 2>&1
+check "$([ $? = 1 ] && grep -q '12x: not a process id' "$T/out" && echo 0)" \
+	"PID 12x: exit status 1 and why"
+"$S" -i 0 --once 1 >"$T/out" 2>&1
+check "$([ $? = 1 ] && grep -q -- '-i 0: not a number of seconds' "$T/out" && echo 0)" \
+	"-i 0: exit status 1 and why"
 
 # No process may outlive the test holding its output open (the harness
 # reads to the end): the keyboard is a fifo, not a pipe from a sleep.
