@@ -43,8 +43,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -58,6 +60,8 @@
 
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+
+#include "stats.h"
 #include <linux/vmw86.h>
 
 #include "bench.h"
@@ -484,6 +488,8 @@ static const struct {
 	  "the guest's timer interrupts (local APIC, IRQ 0) during 5a" },
 	{ "5e", "clock_read_ns", "boot", "ns/call", "lower",
 	  "guest clock read: clock_gettime(CLOCK_MONOTONIC) in a 0.2 s loop after 5a" },
+	{ "5f", "compute_exits_hz", "boot", "exits/s", "lower",
+	  "exits from the guest during 5a, from the hypervisor's counters (by reason: notes)" },
 	{ "6a", "kmem_vm_kib", "kmem", "KiB", "lower",
 	  "kernel memory per VM (32 MiB slot, no vCPU), of 100" },
 	{ "6b", "kmem_vcpu_kib", "kmem", "KiB", "lower",
@@ -928,6 +934,20 @@ struct stream {
 	unsigned int lines;
 };
 
+/*
+ * Figure 5f: a hypervisor's exit counters, by name: vmw86's statistics
+ * fds ("exits", "exits_kernel_REASON", "exits_user_REASON"), KVM's
+ * debugfs files ("exits", "io_exits", ...).
+ */
+#define EXIT_COUNTERS	48
+
+struct exit_counts {
+	bool ok;
+	unsigned int n;
+	char name[EXIT_COUNTERS][VMW86_STATS_NAME_SIZE];
+	uint64_t value[EXIT_COUNTERS];
+};
+
 /* A launcher (or the program run directly) and what it said, and when. */
 struct child {
 	pid_t pid;
@@ -949,6 +969,9 @@ struct child {
 	char clocksource[32];
 	char paging[16];
 	char cmdline[96];
+	/* 5f: exit counters at compute-start and compute-end, if asked */
+	bool count_exits, kvm;
+	struct exit_counts exits[2];
 };
 
 /* @fd becomes @to in the child, without O_CLOEXEC. */
@@ -1023,6 +1046,147 @@ static int child_start(struct child *c, const char *const argv[], bool mark)
 	return 0;
 }
 
+static void add_count(struct exit_counts *e, const char *name, uint64_t v)
+{
+	if (e->n == EXIT_COUNTERS)
+		return;
+	snprintf(e->name[e->n], sizeof(e->name[0]), "%s", name);
+	e->value[e->n++] = v;
+}
+
+/* vmw86-run's VM counters: exits, and exits by reason. */
+static void vmw86_exit_counts(pid_t pid, struct exit_counts *e)
+{
+	struct vmw86_stats_file files[1 + 4];
+	char err[256];
+	int n, vm = -1;
+
+	n = vmw86_stats_open(pid, files, 5, err, sizeof(err));
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (vmw86_stats_is_vm(&files[i]))
+			vm = i;
+	if (vm >= 0 && !vmw86_stats_sample(&files[vm])) {
+		const struct vmw86_stats_file *f = &files[vm];
+
+		for (unsigned int i = 0; i < f->n; i++)
+			if (!strcmp(f->names[i], "exits") ||
+			    !strncmp(f->names[i], "exits_kernel_", 13) ||
+			    !strncmp(f->names[i], "exits_user_", 11))
+				add_count(e, f->names[i], f->now[i]);
+		e->ok = true;
+	}
+	vmw86_stats_close(files, n);
+}
+
+/*
+ * QEMU's VM under KVM: KVM's debugfs directory of the VM, "PID-FD"
+ * (virt/kvm/kvm_main.c), mounted here if it is not yet.
+ */
+static void kvm_exit_counts(pid_t pid, struct exit_counts *e)
+{
+	static const char *const names[] = {
+		"exits", "io_exits", "mmio_exits", "irq_exits", "halt_exits",
+		"irq_window_exits", "nmi_window_exits", "request_irq_exits",
+		"signal_exits", "insn_emulation", "hypercalls",
+	};
+	char prefix[32], path[320];
+	struct dirent *d;
+	DIR *dir;
+
+	dir = opendir("/sys/kernel/debug/kvm");
+	if (!dir && !mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		dir = opendir("/sys/kernel/debug/kvm");
+	if (!dir)
+		return;
+	snprintf(prefix, sizeof(prefix), "%d-", pid);
+	while ((d = readdir(dir)) && strncmp(d->d_name, prefix, strlen(prefix)))
+		;
+	for (unsigned int i = 0; d && i < ARRAY_SIZE(names); i++) {
+		unsigned long long v;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%s/%s",
+			 d->d_name, names[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &v) == 1)
+			add_count(e, names[i], v);
+		fclose(f);
+		e->ok = true;
+	}
+	closedir(dir);
+}
+
+static void read_exit_counts(struct child *c, struct exit_counts *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (!c->count_exits)
+		return;
+	if (c->kvm)
+		kvm_exit_counts(c->pid, e);
+	else
+		vmw86_exit_counts(c->pid, e);
+}
+
+/* @name's growth from @a to @b, or -1 if either lacks it. */
+static double exit_delta(const struct exit_counts *a,
+			 const struct exit_counts *b, const char *name)
+{
+	for (unsigned int i = 0; i < a->n; i++)
+		for (unsigned int j = 0; j < b->n; j++)
+			if (!strcmp(a->name[i], name) &&
+			    !strcmp(b->name[j], name))
+				return (double)(b->value[j] - a->value[i]);
+	return -1;
+}
+
+/*
+ * 5f: every exit per second during the program, and in a note the
+ * busiest reasons: where the guest's time outside itself went.
+ */
+static void put_exit_counts(struct hv *hv, int round, const struct child *c,
+			    double secs)
+{
+	const struct exit_counts *a = &c->exits[0], *b = &c->exits[1];
+	struct { const char *name; double hz; } top[EXIT_COUNTERS];
+	char text[400];
+	unsigned int n = 0;
+	size_t len;
+	double all;
+
+	if (!a->ok || !b->ok || secs <= 0)
+		return;
+	all = exit_delta(a, b, "exits");
+	if (all < 0)
+		return;
+	put_sample(hv, "compute_exits_hz", round, all / secs);
+	for (unsigned int i = 0; i < b->n; i++) {
+		double d = exit_delta(a, b, b->name[i]);
+
+		if (d <= 0 || !strcmp(b->name[i], "exits"))
+			continue;
+		top[n].name = b->name[i];
+		top[n++].hz = d / secs;
+	}
+	/* Busiest first; a handful is the story. */
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = i + 1; j < n; j++)
+			if (top[j].hz > top[i].hz) {
+				typeof(top[0]) t = top[i];
+
+				top[i] = top[j];
+				top[j] = t;
+			}
+	len = snprintf(text, sizeof(text), "exits/s by reason:");
+	for (unsigned int i = 0; i < n && i < 6 && len < sizeof(text); i++)
+		len += snprintf(text + len, sizeof(text) - len, "%s %s %.1f",
+				i ? "," : "", top[i].name, top[i].hz);
+	put_note(hv, "compute_exits_hz", round, text);
+}
+
 /* "BENCH-GUEST ..." lines, from the guest's console or the program. */
 static void child_guest_line(struct child *c, const char *line, uint64_t now)
 {
@@ -1045,10 +1209,12 @@ static void child_guest_line(struct child *c, const char *line, uint64_t now)
 			c->irq0[after] = n;
 	} else if (!strcmp(p, "compute-start")) {
 		c->compute_start = now;
+		read_exit_counts(c, &c->exits[0]);
 	} else if (!strncmp(p, "compute ", 8)) {
 		const char *ns = strstr(p, " ns=");
 
 		c->compute_end = now;
+		read_exit_counts(c, &c->exits[1]);
 		c->compute_ns = ns ? strtod(ns + 4, NULL) : 0;
 		c->compute_ok = ns && strstr(p, " ok");
 	} else if (!strncmp(p, "clock-read ", 11)) {
@@ -1309,6 +1475,8 @@ static void bench_boot(struct hv *hv, int round)
 	if (child_start(&c, qemu ? qemu_argv : vmw86_run_argv, qemu))
 		goto err;
 	c.mark_on_stderr = !qemu;
+	c.count_exits = true;
+	c.kvm = qemu;
 	if (child_pump(&c, false) || launcher_mem(c.pid, &mem))
 		goto err_child;
 	if (write(c.in_fd, "\n", 1) != 1) {
@@ -1362,6 +1530,7 @@ static void bench_boot(struct hv *hv, int round)
 		put_sample(hv, "timer_hz", round,
 			   (c.loc[1] - c.loc[0] + c.irq0[1] - c.irq0[0]) /
 			   (outside_ns / 1e9));
+	put_exit_counts(hv, round, &c, outside_ns / 1e9);
 
 	native_ns = compute_native(hv);
 	if (native_ns <= 0) {
