@@ -53,14 +53,22 @@ elif [[ -n ${VMW86_BENCH_REV:-} ]]; then
 	src=$BDIR/src-$commit
 	rm -rf "$src"
 	mkdir -p "$src"
-	git -C "$ROOT" archive "$commit" Kbuild Makefile drivers include tools/vmw86-run \
-		scripts/kernel-version.sh | tar -x -C "$src"
+	# What the module and the launcher are built from, as far as that
+	# revision has it (VERSION came later), with all of tools/: the
+	# launcher's build reaches into tools/lib and tools/vmw86-stat.
+	paths=()
+	for p in Kbuild Makefile VERSION drivers include tools \
+		 scripts/kernel-version.sh; do
+		git -C "$ROOT" cat-file -e "$commit:$p" 2>/dev/null && paths+=("$p")
+	done
+	git -C "$ROOT" archive "$commit" "${paths[@]}" | tar -x -C "$src"
 	make -C "$src" "$j" module
 	KO=$src/drivers/vmw86/vmw86.ko
 	launcher_src=$src/tools/vmw86-run
 else
 	commit=$(git -C "$ROOT" rev-parse --short HEAD)
-	git -C "$ROOT" diff --quiet HEAD -- Kbuild drivers include tools/vmw86-run bench ||
+	git -C "$ROOT" diff --quiet HEAD -- Kbuild drivers include tools/vmw86-run \
+		tools/lib tools/vmw86-stat bench ||
 		commit=$commit-dirty
 	make -C "$ROOT" "$j" module
 	KO=$ROOT/drivers/vmw86/vmw86.ko
