@@ -27,6 +27,8 @@ enum {
 	OPT_RNG,
 	OPT_DISK,
 	OPT_NET,
+	OPT_GDB,
+	OPT_GDB_WAIT,
 };
 
 #define MAX_DISKS	6	/* of the 8 virtio devices: room for rng, net */
@@ -84,7 +86,8 @@ static void usage(FILE *f)
 	fputs("usage: vmw86-run --kernel IMAGE [--initrd FILE] [--cmdline STRING]\n"
 	      "                 [--memory SIZE] [--cpus N] [--user USER] [--no-sandbox]\n"
 	      "                 [--disk FILE[,readonly]]... [--rng]\n"
-	      "                 [--net tap=NAME[,mac=MAC]]... [--boot-time] [--verbose]\n"
+	      "                 [--net tap=NAME[,mac=MAC]]... [--gdb ADDRESS [--gdb-wait]]\n"
+	      "                 [--boot-time] [--verbose]\n"
 	      "Boots a Linux bzImage under vmw86 (/dev/vmw86); the guest's serial\n"
 	      "console (COM1) is this program's standard output.\n"
 	      "  -k, --kernel IMAGE     bzImage (boot protocol 2.12 or later)\n"
@@ -99,6 +102,9 @@ static void usage(FILE *f)
 	      "      --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]\n"
 	      "                         virtio-net on TAP interface NAME (made if\n"
 	      "                         absent; needs CAP_NET_ADMIN); up to 4\n"
+	      "      --gdb tcp:[HOST:]PORT | unix:PATH\n"
+	      "                         a gdb stub there (HOST 127.0.0.1): target remote\n"
+	      "      --gdb-wait         start the guest only once gdb has attached\n"
 	      "  -b, --boot-time        print the time from start to guest user space\n"
 	      "  -v, --verbose          debug messages (unowned ports, exits)\n"
 	      "  -h, --help             this text\n"
@@ -298,6 +304,8 @@ int main(int argc, char **argv)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "net", required_argument, NULL, OPT_NET },
+		{ "gdb", required_argument, NULL, OPT_GDB },
+		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -353,6 +361,12 @@ int main(int argc, char **argv)
 				    MAX_NETS);
 			parse_net(optarg, &nets[nr_nets++]);
 			break;
+		case OPT_GDB:
+			opt.gdb = optarg;
+			break;
+		case OPT_GDB_WAIT:
+			opt.gdb_wait = true;
+			break;
 		case 'b':
 			opt.boot_time = true;
 			break;
@@ -374,6 +388,8 @@ int main(int argc, char **argv)
 	check_memory(opt.mem_size);
 	if (opt.cpus == 0)
 		die(EXIT_BADINPUT, "--cpus 0: the guest needs a CPU");
+	if (opt.gdb_wait && !opt.gdb)
+		die(EXIT_BADINPUT, "--gdb-wait: waits for gdb, but no --gdb says where");
 	if (opt.sandbox_selftest && !opt.sandbox)
 		die(EXIT_BADINPUT, "--sandbox-selftest: tests the sandbox, which --no-sandbox turns off");
 	/* cpus > VMW86_CAP_MAX_VCPUS is checked in vm__init, against the module. */
@@ -384,6 +400,9 @@ int main(int argc, char **argv)
 
 	if (boot__load_files(&img, &opt))
 		return EXIT_BADINPUT;
+	/* Its socket now: an address in use is bad input, and no VM made. */
+	if (opt.gdb)
+		vm.gdb = gdb__listen(opt.gdb, opt.gdb_wait);
 
 	vm.boot_time = opt.boot_time;
 	vm.sandbox = opt.sandbox;
@@ -401,6 +420,9 @@ int main(int argc, char **argv)
 		virtio_net__create(&vm, &nets[i]);
 	vm__init(&vm, &opt);
 	boot__setup(&vm, &img);
+	/* --gdb-wait: gdb's connection, before privileges and the sandbox go. */
+	if (opt.gdb_wait)
+		gdb__wait_attach(vm.gdb);
 	/* /dev/vmw86, the files and the terminal are open; no thread yet. */
 	sandbox__drop_privileges(&user);
 	return vm__run(&vm);

@@ -40,6 +40,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <linux/audit.h>
 #include <asm/ioctls.h>
 #include <seccomp.h>
@@ -277,6 +279,33 @@ void sandbox__allow(int syscall_nr)
 	device_syscalls[nr_device_syscalls++] = syscall_nr;
 }
 
+/* --gdb: the stub's listening socket, or -1; whether it is TCP. */
+static int gdb_listen_fd = -1;
+static bool gdb_tcp;
+
+/**
+ * sandbox__allow_gdb() - what the gdb stub (gdbstub.c) needs in the run loop
+ * @listen_fd: its listening socket, open before the sandbox
+ * @tcp: a TCP socket (else a Unix one)
+ *
+ * gdb may attach, detach and attach again at any time while the guest
+ * runs, so the stub keeps accepting: accept4() on that one descriptor,
+ * close() of a connection gdb left, and for TCP setsockopt(TCP_NODELAY)
+ * on each new one (every packet waits for its answer; Nagle would only
+ * delay them). Its reads and writes, poll() and eventfds are the run
+ * loop's calls already. On the vCPU threads: VMW86_GET_SREGS for the
+ * page walk and the segment and control registers gdb reads, and
+ * VMW86_SET_GUEST_DEBUG (steps, breakpoints, the guest's own INT3 handed
+ * back); the GPRs go through the run structure.
+ */
+void sandbox__allow_gdb(int listen_fd, bool tcp)
+{
+	gdb_listen_fd = listen_fd;
+	gdb_tcp = tcp;
+}
+
+static void add_gdb_rules(scmp_filter_ctx ctx);
+
 /* ioctl() requests: the run loop's vmw86 calls. */
 static const unsigned long allowed_ioctls[] = {
 	VMW86_RUN,		/* vCPU threads */
@@ -312,6 +341,26 @@ static void add_rule(scmp_filter_ctx ctx, int nr, unsigned int nargs, ...)
 	if (err)
 		die(EXIT_VMERROR, "sandbox: seccomp rule for system call %d: %s",
 		    nr, strerror(-err));
+}
+
+/* The vCPU threads' ioctls for the stub (sandbox__allow_gdb()). */
+static const unsigned long gdb_ioctls[] = {
+	VMW86_GET_SREGS, VMW86_SET_GUEST_DEBUG,
+};
+
+static void add_gdb_rules(scmp_filter_ctx ctx)
+{
+	unsigned int i;
+
+	add_rule(ctx, SCMP_SYS(accept4), 1, SCMP_A0(SCMP_CMP_EQ, gdb_listen_fd));
+	add_rule(ctx, SCMP_SYS(close), 0);
+	if (gdb_tcp)
+		add_rule(ctx, SCMP_SYS(setsockopt), 2,
+			 SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP),
+			 SCMP_A2(SCMP_CMP_EQ, TCP_NODELAY));
+	for (i = 0; i < sizeof(gdb_ioctls) / sizeof(gdb_ioctls[0]); i++)
+		add_rule(ctx, SCMP_SYS(ioctl), 1,
+			 SCMP_A1(SCMP_CMP_EQ, gdb_ioctls[i]));
 }
 
 /**
@@ -382,6 +431,8 @@ void sandbox__enter(bool selftest)
 		 SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	add_rule(ctx, SCMP_SYS(madvise), 1,
 		 SCMP_A2(SCMP_CMP_EQ, MADV_DONTNEED));
+	if (gdb_listen_fd >= 0)
+		add_gdb_rules(ctx);
 
 	err = seccomp_load(ctx);
 	seccomp_release(ctx);

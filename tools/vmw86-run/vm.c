@@ -22,6 +22,10 @@
  * QEMU use), plus an eventfd write for a vCPU that waits out a HLT in user
  * space (no in-kernel APIC: then HLT exits). Stopping the VM is a kick of
  * every vCPU and of the device thread, which joins the vCPU threads.
+ *
+ * With --gdb a third kind of thread, the gdb stub's (gdbstub.c), holds the
+ * vCPUs with the same kick: each parks at the top of its loop, before it
+ * enters the guest, until the stub lets it go.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +110,11 @@ static bool vm_done(const struct vm *vm)
 	return __atomic_load_n(&vm->done, __ATOMIC_ACQUIRE);
 }
 
+bool vm__done(const struct vm *vm)
+{
+	return vm_done(vm);
+}
+
 static void kick_handler(int sig)
 {
 	(void)sig;
@@ -178,6 +187,7 @@ void vm__stop(struct vm *vm, int status, const char *why)
 	for (i = 0; i < vm->cpus; i++)
 		vcpu__kick(&vm->vcpus[i]);
 	eventfd_signal(vm->event_fd);
+	gdb__vm_stopped(vm);	/* vCPUs parked for gdb, and the stub */
 }
 
 /*
@@ -375,6 +385,8 @@ void vm__init(struct vm *vm, const struct options *opt)
 	if (ioctl(vm->dev_fd, VMW86_GET_API_VERSION, 0) != VMW86_API_VERSION)
 		die(EXIT_BADINPUT, "/dev/vmw86: API version %d, this launcher speaks %d",
 		    ioctl(vm->dev_fd, VMW86_GET_API_VERSION, 0), VMW86_API_VERSION);
+	if (vm->gdb)
+		gdb__check_module(vm);
 
 	max_vcpus = ioctl(vm->dev_fd, VMW86_CHECK_EXTENSION, VMW86_CAP_MAX_VCPUS);
 	if (max_vcpus > 0 && opt->cpus > (unsigned int)max_vcpus)
@@ -589,6 +601,8 @@ static int vcpu__loop(struct vcpu *vcpu)
 	/* Before the first entry, nothing can be injected yet. */
 	run->ready_for_interrupt_injection = 0;
 	for (;;) {
+		/* Where gdb's stop holds the vCPU: nothing half done. */
+		gdb__vcpu_pause_point(vcpu);
 		if (vm_done(vm))
 			return -1;
 		if (vcpu->id == 0)
@@ -618,6 +632,7 @@ static int vcpu__loop(struct vcpu *vcpu)
 		case VMW86_EXIT_MMIO:
 			if (mmio__handle(vcpu))
 				return EXIT_VMERROR;
+			gdb__vcpu_user_step(vcpu);
 			break;
 		case VMW86_EXIT_HLT:
 			rc = vcpu__halt(vcpu);
@@ -650,6 +665,13 @@ static int vcpu__loop(struct vcpu *vcpu)
 						      run->internal.data[0] : 0));
 			vcpu__diagnose(vcpu, buf);
 			return EXIT_VMERROR;
+		case VMW86_EXIT_DEBUG:
+			if (vm->gdb) {
+				gdb__vcpu_debug_exit(vcpu);
+				break;
+			}
+			vcpu__diagnose(vcpu, "debug exit (VMW86_EXIT_DEBUG) without --gdb");
+			return EXIT_VMERROR;
 		case VMW86_EXIT_VMMCALL:
 			pr_debug("VMMCALL rax=0x%llx ignored",
 				 (unsigned long long)run->regs.rax);
@@ -665,6 +687,12 @@ static int vcpu__loop(struct vcpu *vcpu)
 	}
 }
 
+void vm__thread_started(void)
+{
+	pthread_barrier_wait(&start_barrier);
+	pthread_barrier_wait(&start_barrier);
+}
+
 static void *vcpu__thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -676,8 +704,7 @@ static void *vcpu__thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	pthread_barrier_wait(&start_barrier);
-	pthread_barrier_wait(&start_barrier);
+	vm__thread_started();
 	status = vcpu__loop(vcpu);
 	if (status >= 0)
 		vm__stop(vcpu->vm, status, "a vCPU ended the VM");
@@ -740,9 +767,11 @@ int vm__run(struct vm *vm)
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	err = pthread_barrier_init(&start_barrier, NULL, vm->cpus + 1);
+	/* The vCPUs, this thread and the gdb stub's (--gdb). */
+	err = pthread_barrier_init(&start_barrier, NULL, vm->cpus + 1 + !!vm->gdb);
 	if (err)
 		die(EXIT_VMERROR, "pthread_barrier_init: %s", strerror(err));
+	gdb__start(vm);
 	for (i = 0; i < vm->cpus; i++) {
 		err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu__thread,
 				     &vm->vcpus[i]);
@@ -762,6 +791,7 @@ int vm__run(struct vm *vm)
 
 	for (i = 0; i < vm->cpus; i++)
 		pthread_join(vm->vcpus[i].thread, NULL);
+	gdb__join(vm);
 	fflush(stdout);
 	return vm->exit_status;
 }

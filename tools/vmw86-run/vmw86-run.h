@@ -66,14 +66,30 @@ struct options {
 	bool sandbox;		/* the seccomp allow-list (off: --no-sandbox) */
 	bool sandbox_selftest;	/* --sandbox-selftest */
 	bool rng;		/* --rng */
+	const char *gdb;	/* --gdb tcp:[HOST:]PORT or unix:PATH */
+	bool gdb_wait;		/* --gdb-wait */
 };
 
 struct vm;
+struct gdb;
+
+/*
+ * A vCPU as the gdb stub holds it (gdbstub.c; its lock guards @hold and
+ * @control). @sregs and the run structure's registers are the stub's to
+ * read and change while the vCPU is parked.
+ */
+struct vcpu_gdb {
+	bool hold;		/* park before the next entry */
+	u32 control;		/* VMW86_GUESTDBG_* the stub wants */
+	u32 applied;		/* ... and what VMW86_SET_GUEST_DEBUG has */
+	struct vmw86_sregs sregs;	/* as of the last park */
+};
 
 /*
  * One vCPU and its thread. Only that thread touches @run and calls vCPU
  * ioctls on @fd (vmw86 serialises them per vCPU anyway); other threads
- * reach it through vcpu__kick().
+ * reach it through vcpu__kick(). The one exception is the gdb stub, which
+ * reads and writes @run's registers while the thread is parked for it.
  */
 struct vcpu {
 	struct vm *vm;
@@ -86,6 +102,7 @@ struct vcpu {
 	u64 last_rip;		/* RIP and exit reason of the previous exit, */
 	u32 last_exit;		/* for the one-line diagnoses */
 	u64 last_pit_read_ns;	/* the previous exit was a PIT read, at this time */
+	struct vcpu_gdb gdb;
 };
 
 struct vm {
@@ -108,6 +125,7 @@ struct vm {
 	int exit_status;
 	int event_fd;		/* eventfd: wakes the device thread */
 	int timer_fd;		/* timerfd: the PIT's next event */
+	struct gdb *gdb;	/* --gdb: the stub; or NULL */
 };
 
 /* The image, checked and read before any VM exists (boot.c). */
@@ -150,6 +168,8 @@ void sandbox__drop_privileges(const struct sandbox_user *u);
 void sandbox__enter(bool selftest);
 /* One more system call the run loop makes (a device's), before the above. */
 void sandbox__allow(int syscall_nr);
+/* What the gdb stub needs: accepting on @listen_fd (TCP or a Unix socket). */
+void sandbox__allow_gdb(int listen_fd, bool tcp);
 
 /* acpi.c: the platform description; sets boot_params.acpi_rsdp_addr */
 struct boot_params;
@@ -174,6 +194,9 @@ void acpi__add_mmio_device(const char *hid, u32 base, u32 size, u32 gsi);
 void vm__init(struct vm *vm, const struct options *opt);
 int vm__run(struct vm *vm);
 void vm__stop(struct vm *vm, int status, const char *why);
+bool vm__done(const struct vm *vm);	/* vm__stop() was called */
+/* A thread of the run loop has started: waits until the sandbox is on. */
+void vm__thread_started(void);
 void platform__lock(void);
 void platform__unlock(void);
 bool platform__held(void);	/* by the calling thread */
@@ -189,6 +212,33 @@ void vcpu__kick(struct vcpu *vcpu);
 void vm__pic_changed(void);	/* the PIC may have an interrupt for vCPU 0 */
 void vm__timer_changed(void);	/* the PIT's next event moved */
 void vm__wake_events(void);	/* the device thread should look again */
+
+/*
+ * gva.c: guest virtual to guest physical, through the guest's page tables
+ * as @s (VMW86_GET_SREGS) has them. False when @gva is not mapped; else
+ * *@gpa, and *@left, the bytes from @gva to the end of its page.
+ */
+bool gva__to_gpa(const struct vm *vm, const struct vmw86_sregs *s, u64 gva,
+		 u64 *gpa, u64 *left);
+
+/*
+ * gdbstub.c: --gdb. gdb__listen() (main, before any VM: dies on bad
+ * input), gdb__check_module() (vm__init, VMW86_CAP_GUEST_DEBUG),
+ * gdb__wait_attach() (main, --gdb-wait, before the sandbox), gdb__start()
+ * and gdb__join() (vm__run, around the threads). The vCPU threads call
+ * gdb__vcpu_pause_point() before each entry, gdb__vcpu_debug_exit() for
+ * VMW86_EXIT_DEBUG and gdb__vcpu_user_step() after an instruction they
+ * completed themselves (MMIO); vm__stop() calls gdb__vm_stopped().
+ */
+struct gdb *gdb__listen(const char *spec, bool wait);
+void gdb__check_module(struct vm *vm);
+void gdb__wait_attach(struct gdb *g);
+void gdb__start(struct vm *vm);
+void gdb__join(struct vm *vm);
+void gdb__vcpu_pause_point(struct vcpu *vcpu);
+void gdb__vcpu_debug_exit(struct vcpu *vcpu);
+void gdb__vcpu_user_step(struct vcpu *vcpu);
+void gdb__vm_stopped(struct vm *vm);
 
 /* irq.c: ISA IRQ lines to the 8259 and the IOAPIC (platform lock held) */
 void irq__raise(int irq);	/* an edge on ISA IRQ @irq */
