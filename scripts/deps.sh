@@ -28,7 +28,9 @@ pkgs=(
 	# package (scripts/qemu/build.sh): dpkg-source and the build's needs
 	dpkg-dev patch meson ninja-build pkg-config
 	libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
-	# reads a wedged test machine's QEMU (scripts/testvm/wedge.sh)
+	# reads a wedged test machine's QEMU (scripts/testvm/wedge.sh); the
+	# test machine's own debugger, gdb-minimal (vmw86_run_gdb), conflicts
+	# with it, so it is fetched, not installed (scripts/testvm/gdb-minimal.sh)
 	gdb
 	# make deb and its check (scripts/deb.sh, scripts/install-test.sh):
 	# dpkg-buildpackage with dh, dh_dkms and dh_installsysusers, lintian

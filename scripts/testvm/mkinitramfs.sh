@@ -20,6 +20,9 @@
 #   /boot/vmlinux-$KVER            the same, uncompressed (ELF)
 #   /bin/{mke2fs,mkfs.ext4,e2fsck,debugfs}, /etc/mke2fs.conf
 #                                  e2fsprogs, for the disk tests' images
+#   /bin/gdb                       Debian's gdb-minimal (no Python), for
+#                                  vmw86_run_gdb, when that test is packed
+#                                  (scripts/testvm/gdb-minimal.sh fetches it)
 #   with -q QDIR (scripts/testvm/common.sh's build_qemu_accel):
 #   /bin/qemu-system-x86_64        QEMU with -accel vmw86 (dynamic: its
 #                                  shared objects go with it, from ldd)
@@ -229,6 +232,14 @@ if [[ -n $rdir ]]; then
 	done
 	ln -sf mke2fs "$root/bin/mkfs.ext4"
 	[[ ! -f /etc/mke2fs.conf ]] || cp /etc/mke2fs.conf "$root/etc/"
+	# vmw86_run_gdb's debugger, about 10 MB with its shared objects:
+	# only when that test goes in.
+	if [[ -z $select || " ${select//,/ } " == *" vmw86_run_gdb "* ]]; then
+		gdb_bin=$("$here/gdb-minimal.sh") ||
+			die "no gdb-minimal for vmw86_run_gdb (scripts/testvm/gdb-minimal.sh)"
+		install -m 0755 "$gdb_bin" "$root/bin/gdb"
+		add_libs "$gdb_bin"
+	fi
 fi
 
 # QEMU with -accel vmw86 and the firmware of -machine pc, from Debian's
