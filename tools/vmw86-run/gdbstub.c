@@ -255,6 +255,12 @@ void gdb__wait_attach(struct gdb *g)
  * vCPUs: held, parked and let go (called on their threads).
  */
 
+/* Under the lock; the vCPU reads it without, before it takes the lock. */
+static void set_hold(struct vcpu *v, bool hold)
+{
+	__atomic_store_n(&v->gdb.hold, hold, __ATOMIC_RELEASE);
+}
+
 static void stop_all_locked(struct gdb *g, int sig, int who, bool swbreak)
 {
 	unsigned int i;
@@ -266,7 +272,7 @@ static void stop_all_locked(struct gdb *g, int sig, int who, bool swbreak)
 		g->stop_swbreak = swbreak;
 	}
 	for (i = 0; i < g->vm->cpus; i++)
-		g->vm->vcpus[i].gdb.hold = true;
+		set_hold(&g->vm->vcpus[i], true);
 }
 
 static void kick_all_but(struct gdb *g, int who)
@@ -482,7 +488,7 @@ static void let_go(struct gdb *g, int step, u32 control)
 		if (step >= 0 && (int)i != step)
 			continue;
 		v->gdb.control = (int)i == step ? DBG_STEP : control;
-		v->gdb.hold = false;
+		set_hold(v, false);
 	}
 	pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);
@@ -1377,7 +1383,7 @@ static void detach(struct gdb *g)
 	g->stop_pending = false;
 	for (i = 0; i < g->vm->cpus; i++) {
 		g->vm->vcpus[i].gdb.control = 0;
-		g->vm->vcpus[i].gdb.hold = false;
+		set_hold(&g->vm->vcpus[i], false);
 	}
 	pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);
