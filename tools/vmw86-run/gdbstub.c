@@ -1058,6 +1058,8 @@ static void cmd_breakpoint(struct gdb *g, const char *args, bool insert)
 		strcpy(g->out, "E01");
 		return;
 	}
+	p = gva__to_gpa(g->vm, &v->gdb.sregs, addr, &gpa, &left) ?
+	    vm__gpa_to_hva(g->vm, gpa, 1) : NULL;
 	pthread_mutex_lock(&g->lock);
 	if (bp_find(g, addr, &i)) {
 		if (!insert) {
@@ -1069,8 +1071,7 @@ static void cmd_breakpoint(struct gdb *g, const char *args, bool insert)
 		strcpy(g->out, "OK");
 	} else if (g->nr_bp == MAX_BREAKPOINTS) {
 		strcpy(g->out, "E28");	/* ENOSPC */
-	} else if (!gva__to_gpa(g->vm, &v->gdb.sregs, addr, &gpa, &left) ||
-		   !(p = vm__gpa_to_hva(g->vm, gpa, 1))) {
+	} else if (!p) {
 		strcpy(g->out, "E14");
 	} else {
 		g->bp[g->nr_bp++] = (struct breakpoint){ .gva = addr, .gpa = gpa,
