@@ -38,7 +38,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..28"
+echo "1..29"
 
 if [ ! -x "$V" ] || [ ! -x "$GDB" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $GDB or $GUEST"
@@ -243,5 +243,5 @@ check $? "gdb's kill ends the launcher: status 0 (got $rc), the guest never ran"
 ! grep -qi 'error\|Remote communication' "$T/kill.gdb"
 check $? "kill: gdb reports no error"
 
-[ "$n" = 28 ] || echo "# planned 28, ran $n"
+[ "$n" = 29 ] || echo "# planned 29, ran $n"
 rm -rf "$T"
