@@ -27,10 +27,8 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 
-#define UART_THR		0x3f8
-#define PM1A_CNT		0x604
-#define PM1_SLP_TYP_S5		(5U << 10)
-#define PM1_SLP_EN		(1U << 13)
+#include "guest-console.h"
+
 #define BP_CMD_LINE_PTR		0x228	/* boot_params */
 
 u32 gdb_target(void);
@@ -42,44 +40,6 @@ volatile u32 own_int3;
 
 /* An IDT with the #BP gate alone (vector 3), 16-byte long-mode gates. */
 static u64 idt[2 * 4] __attribute__((aligned(16)));
-
-static inline void outb(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outw(u16 port, u16 v)
-{
-	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static void puts_uart(const char *s)
-{
-	while (*s)
-		outb(UART_THR, *s++);
-}
-
-static void put_hex(u64 v)
-{
-	char buf[19];
-	int i = sizeof(buf) - 1;
-
-	buf[i] = 0;
-	do {
-		buf[--i] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	buf[--i] = 'x';
-	buf[--i] = '0';
-	puts_uart(buf + i);
-}
-
-static void poweroff(void)
-{
-	outw(PM1A_CNT, PM1_SLP_TYP_S5 | PM1_SLP_EN);
-	for (;;)
-		asm volatile("ud2");
-}
 
 static int has_word(const char *s, const char *w)
 {

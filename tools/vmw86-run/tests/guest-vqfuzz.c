@@ -50,6 +50,8 @@ typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 
+#include "guest-console.h"
+
 #define BIT(n)			(1U << (n))
 #define BIT_ULL(n)		(1ULL << (n))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -63,10 +65,6 @@ typedef __u64 u64;
 #define IOAPIC_BASE		0xfec00000ULL
 #define LAPIC_BASE		0xfee00000ULL
 
-#define UART_THR		0x3f8
-#define PM1A_CNT		0x604
-#define PM1_SLP_TYP_S5		(5U << 10)	/* \_S5 of vmw86-run's DSDT */
-#define PM1_SLP_EN		BIT(13)
 
 /* boot_params (Documentation/x86/zero-page.rst) */
 #define BP_E820_ENTRIES		0x1e8
@@ -104,16 +102,6 @@ typedef __u64 u64;
 #define VIRTQ_MAX_SEGS		256	/* vmw86-run's buffers per chain */
 
 /* ---- the machine: ports, MMIO, console, power ---- */
-
-static inline void port_write8(u16 port, u8 val)
-{
-	asm volatile("outb %0, %1" : : "a"(val), "Nd"(port));
-}
-
-static inline void port_write16(u16 port, u16 val)
-{
-	asm volatile("outw %0, %1" : : "a"(val), "Nd"(port));
-}
 
 /*
  * MMIO with plain MOVs, the forms vmw86-run's decoder knows (mmio.c);
@@ -183,17 +171,6 @@ static inline void barrier(void)
 	asm volatile("" : : : "memory");
 }
 
-static void putc_uart(char c)
-{
-	port_write8(UART_THR, c);
-}
-
-static void puts_uart(const char *s)
-{
-	while (*s)
-		putc_uart(*s++);
-}
-
 static void put_dec(u64 v)
 {
 	char buf[21];
@@ -207,21 +184,6 @@ static void put_dec(u64 v)
 	puts_uart(buf + i);
 }
 
-static void put_hex(u64 v)
-{
-	char buf[19];
-	int i = sizeof(buf) - 1;
-
-	buf[i] = 0;
-	do {
-		buf[--i] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	buf[--i] = 'x';
-	buf[--i] = '0';
-	puts_uart(buf + i);
-}
-
 /* " key=value" */
 static void put_kv(const char *key, u64 v)
 {
@@ -229,14 +191,6 @@ static void put_kv(const char *key, u64 v)
 	puts_uart(key);
 	putc_uart('=');
 	put_dec(v);
-}
-
-static void poweroff(void)
-{
-	port_write16(PM1A_CNT, PM1_SLP_TYP_S5 | PM1_SLP_EN);
-	/* Still here: no IDT, so this triple-faults (exit status 3). */
-	for (;;)
-		asm volatile("ud2");
 }
 
 /* The compiler may call these even with -fno-builtin. */
