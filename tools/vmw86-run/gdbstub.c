@@ -578,6 +578,30 @@ static bool conn_write(struct gdb *g, const void *buf, size_t len)
 	return true;
 }
 
+/*
+ * Wait until @fd is readable or a vCPU posts an event on event_fd (which
+ * is then consumed). Return 1 for @fd, 0 for the event.
+ */
+static int wait_fd_or_event(struct gdb *g, int fd)
+{
+	struct pollfd pfd[2];
+	u64 v;
+
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = g->event_fd, .events = POLLIN };
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents) {
+			while (read(g->event_fd, &v, sizeof(v)) < 0 && errno == EINTR)
+				;
+			return 0;
+		}
+		if (pfd[0].revents)
+			return 1;
+	}
+}
+
 enum { IN_EOF = -1, IN_DONE = -2, IN_EVENT = -3 };
 
 /*
@@ -586,32 +610,23 @@ enum { IN_EOF = -1, IN_DONE = -2, IN_EVENT = -3 };
  */
 static int conn_getc(struct gdb *g, bool events)
 {
-	struct pollfd pfd[2];
 	ssize_t n;
-	u64 v;
 
 	while (g->in_pos == g->in_len) {
-		pfd[0] = (struct pollfd){ .fd = g->conn_fd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = g->event_fd, .events = POLLIN };
-		if (poll(pfd, 2, -1) < 0)
-			continue;
-		if (pfd[1].revents) {
-			while (read(g->event_fd, &v, sizeof(v)) < 0 && errno == EINTR)
-				;
+		if (!wait_fd_or_event(g, g->conn_fd)) {
 			if (vm_ended(g))
 				return IN_DONE;
 			if (events)
 				return IN_EVENT;
+			continue;
 		}
-		if (pfd[0].revents) {
-			n = read(g->conn_fd, g->inbuf, sizeof(g->inbuf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return IN_EOF;
-			g->in_len = n;
-			g->in_pos = 0;
-		}
+		n = read(g->conn_fd, g->inbuf, sizeof(g->inbuf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return IN_EOF;
+		g->in_len = n;
+		g->in_pos = 0;
 	}
 	return g->inbuf[g->in_pos++];
 }
@@ -1458,29 +1473,20 @@ done:
 
 static bool wait_connection(struct gdb *g)
 {
-	struct pollfd pfd[2];
-	u64 v;
 	int fd;
 
 	for (;;) {
-		pfd[0] = (struct pollfd){ .fd = g->listen_fd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = g->event_fd, .events = POLLIN };
-		if (poll(pfd, 2, -1) < 0)
-			continue;
-		if (pfd[1].revents) {
-			while (read(g->event_fd, &v, sizeof(v)) < 0 && errno == EINTR)
-				;
+		if (!wait_fd_or_event(g, g->listen_fd)) {
 			if (vm_ended(g))
 				return false;
+			continue;
 		}
-		if (pfd[0].revents) {
-			fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd < 0)
-				continue;
-			conn_open(g, fd);
-			pr_debug("gdb attached on %s", g->where);
-			return true;
-		}
+		fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		conn_open(g, fd);
+		pr_debug("gdb attached on %s", g->where);
+		return true;
 	}
 }
 

@@ -49,6 +49,26 @@ static inline void put_hex(u64 v)
 	puts_uart(buf + i);
 }
 
+/*
+ * startup_64's own kernel text mapping (0xffffffff80000000 up, PML4 slot
+ * 511, PDPT slot 510) onto the first GiB through the loader's page
+ * directory of its identity map, then a TLB flush. RIP-relative LEA gives
+ * physical addresses there. Needs a page-aligned "high_pdpt" in .bss (the
+ * linker script's); uses RAX, RCX, RDX and RDI.
+ */
+#define GUEST_MAP_KERNEL_TEXT						\
+	"	mov %cr3, %rax\n"						\
+	"	and $-4096, %rax\n"		/* PML4 */			\
+	"	mov (%rax), %rcx\n"						\
+	"	and $-4096, %rcx\n"		/* PDPT of the identity map */	\
+	"	mov (%rcx), %rdx\n"		/* its PD for the first GiB */	\
+	"	lea high_pdpt(%rip), %rdi\n"					\
+	"	mov %rdx, 510*8(%rdi)\n"					\
+	"	or $3, %rdi\n"							\
+	"	mov %rdi, 511*8(%rax)\n"					\
+	"	mov %cr3, %rax\n"						\
+	"	mov %rax, %cr3\n"
+
 /* S5; should the launcher not end the VM, a #UD ends it (a triple fault). */
 static inline void __attribute__((noreturn)) poweroff(void)
 {

@@ -228,17 +228,7 @@ asm(".section .head.text, \"ax\"\n"
 	"startup_64:\n"
 	"	cli\n"
 	"	mov %rsi, %r15\n"
-	"	mov %cr3, %rax\n"
-	"	and $-4096, %rax\n"		/* PML4 */
-	"	mov (%rax), %rcx\n"
-	"	and $-4096, %rcx\n"		/* PDPT of the identity map */
-	"	mov (%rcx), %rdx\n"		/* its PD for the first GiB */
-	"	lea high_pdpt(%rip), %rdi\n"
-	"	mov %rdx, 510*8(%rdi)\n"
-	"	or $3, %rdi\n"
-	"	mov %rdi, 511*8(%rax)\n"
-	"	mov %cr3, %rax\n"
-	"	mov %rax, %cr3\n"
+	GUEST_MAP_KERNEL_TEXT
 	"	movabs $boot_stack_top, %rsp\n"
 	"	movabs $1f, %rax\n"
 	"	jmp *%rax\n"
