@@ -34,8 +34,13 @@
  * it (VMW86_GUESTDBG_INJECT_BP); one where ours was removed meanwhile
  * (two vCPUs hit it together) runs again on the restored byte. Resuming a
  * vCPU that sits on one of ours steps it over the saved byte first. There
- * are no hardware breakpoints (vmw86 has none to offer): Z1 to Z4 get the
- * empty reply, and gdb falls back to software breakpoints and steps.
+ * Hardware breakpoints and watchpoints (Z1 execute, Z2 write, Z4 access)
+ * are the four debug registers of VMW86_GUESTDBG_USE_HW_BP, the same for
+ * every vCPU; a #DB whose DR6 names one is a stop, reported as hwbreak,
+ * watch or awatch. x86 has no read-only watchpoint: Z3 gets the empty
+ * reply, and gdb builds rwatch on Z4 instead. A vCPU let go on one of its instruction
+ * breakpoints runs with RFLAGS.RF set, which lets that instruction pass
+ * once (AMD APM vol. 2, 13.1.5.1).
  *
  * Locking: @lock guards the hold, park and debug-mode fields of every
  * vCPU, the stop being reported, and the breakpoint list (which the stub
@@ -70,6 +75,19 @@
 #define GDB_SIGINT	2
 #define GDB_SIGTRAP	5
 
+#define HW_SLOTS	4		/* DR0-DR3 */
+#define RFLAGS_RF	(1ULL << 16)
+/* A debug register's R/W field (APM vol. 2, 13.1.1.5). */
+enum { HW_EXEC = 0, HW_WRITE = 1, HW_ACCESS = 3 };
+
+/* One of DR0-DR3 for gdb: Z1, Z2 or Z4. */
+struct hw_breakpoint {
+	bool used;
+	u8 type;		/* HW_* */
+	u8 len;			/* bytes: 1, 2, 4 or 8 */
+	u64 gva;
+};
+
 /* What every vCPU runs with while gdb is attached; and while stepping. */
 #define DBG_ATTACHED	(VMW86_GUESTDBG_ENABLE | VMW86_GUESTDBG_USE_SW_BP)
 #define DBG_STEP	(DBG_ATTACHED | VMW86_GUESTDBG_SINGLESTEP | \
@@ -100,14 +118,18 @@ struct gdb {
 	unsigned int stop_vcpu;
 	int stop_signal;
 	bool stop_swbreak;	/* the stop was an INT3 of ours */
+	char stop_reason[40];	/* "hwbreak:;", "watch:ADDR;" or empty */
 	bool ended;		/* vm__stop() ran, its exit status set */
 	struct breakpoint bp[MAX_BREAKPOINTS];
 	unsigned int nr_bp;
+	struct hw_breakpoint hw[HW_SLOTS];
+	u32 hw_gen;		/* bumped on every change of @hw */
 
 	/* The stub thread's own, no lock. */
 	bool running;		/* the guest runs (after c or s) */
 	bool noack;		/* QStartNoAckMode */
 	bool swbreak;		/* gdb said swbreak+ */
+	bool hwbreak;		/* gdb said hwbreak+ */
 	unsigned int g_vcpu;	/* Hg: registers and memory of this vCPU */
 	int c_vcpu;		/* Hc: -1 for all */
 	u8 inbuf[PACKET_SIZE];
@@ -230,6 +252,7 @@ static void conn_open(struct gdb *g, int fd)
 	g->conn_fd = fd;
 	g->noack = false;
 	g->swbreak = false;
+	g->hwbreak = false;
 	g->running = false;
 	g->in_len = g->in_pos = 0;
 	g->g_vcpu = 0;
@@ -270,6 +293,7 @@ static void stop_all_locked(struct gdb *g, int sig, int who, bool swbreak)
 		g->stop_signal = sig;
 		g->stop_vcpu = who < 0 ? 0 : who;
 		g->stop_swbreak = swbreak;
+		g->stop_reason[0] = '\0';
 	}
 	for (i = 0; i < g->vm->cpus; i++)
 		set_hold(&g->vm->vcpus[i], true);
@@ -304,10 +328,40 @@ static void vcpu_stop(struct vcpu *vcpu, bool swbreak)
 	event_signal(g);
 }
 
+/* DR7's LEN field for @len bytes (APM vol. 2, 13.1.1.5). */
+static u64 dr7_len(unsigned int len)
+{
+	return len == 8 ? 2 : len - 1;
+}
+
+/*
+ * The debug mode @control, with gdb's hardware breakpoints in the debug
+ * registers if it has any; takes @lock for them.
+ */
 static void apply_debug(struct vcpu *vcpu, u32 control)
 {
 	struct vmw86_guest_debug dbg = { .control = control };
+	struct gdb *g = vcpu->vm->gdb;
+	unsigned int i;
 
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < HW_SLOTS; i++) {
+		const struct hw_breakpoint *h = &g->hw[i];
+
+		if (!h->used)
+			continue;
+		dbg.debugreg[i] = h->gva;
+		dbg.debugreg[7] |= (1ULL << (i * 2)) |
+				   ((u64)h->type << (16 + i * 4)) |
+				   (h->type == HW_EXEC ? 0 :
+				    dr7_len(h->len) << (18 + i * 4));
+	}
+	vcpu->gdb.applied_gen = g->hw_gen;
+	pthread_mutex_unlock(&g->lock);
+	if (dbg.debugreg[7] && (dbg.control & VMW86_GUESTDBG_ENABLE))
+		dbg.control |= VMW86_GUESTDBG_USE_HW_BP;
+	else
+		memset(dbg.debugreg, 0, sizeof(dbg.debugreg));
 	if (ioctl(vcpu->fd, VMW86_SET_GUEST_DEBUG, &dbg) < 0)
 		pr_info("vCPU %u: VMW86_SET_GUEST_DEBUG 0x%x: %s", vcpu->id,
 			control, strerror(errno));
@@ -317,7 +371,7 @@ void gdb__vcpu_pause_point(struct vcpu *vcpu)
 {
 	struct gdb *g = vcpu->vm->gdb;
 	struct vmw86_run *run = vcpu->run;
-	u32 control;
+	u32 control, gen;
 
 	if (!g || !__atomic_load_n(&vcpu->gdb.hold, __ATOMIC_ACQUIRE))
 		return;
@@ -335,9 +389,10 @@ void gdb__vcpu_pause_point(struct vcpu *vcpu)
 		pthread_cond_wait(&g->cond, &g->lock);
 	g->parked--;
 	control = vcpu->gdb.control;
+	gen = g->hw_gen;
 	pthread_mutex_unlock(&g->lock);
 
-	if (control != vcpu->gdb.applied) {
+	if (control != vcpu->gdb.applied || gen != vcpu->gdb.applied_gen) {
 		apply_debug(vcpu, control);
 		vcpu->gdb.applied = control;
 	}
@@ -368,6 +423,38 @@ static int vcpu_read_byte(struct vcpu *vcpu, const struct vmw86_sregs *s, u64 gv
 	return p ? *p : -1;
 }
 
+/*
+ * One of gdb's hardware breakpoints (DR6.B0-B3 in @hits): every vCPU
+ * stops, with the reason gdb wants to hear (the GDB manual, "Stop Reply
+ * Packets").
+ */
+static void hw_stop(struct vcpu *vcpu, u64 hits)
+{
+	struct gdb *g = vcpu->vm->gdb;
+	unsigned int i;
+
+	pthread_mutex_lock(&g->lock);
+	stop_all_locked(g, GDB_SIGTRAP, vcpu->id, false);
+	for (i = 0; i < HW_SLOTS; i++) {
+		const struct hw_breakpoint *h = &g->hw[i];
+
+		if (!(hits & (1u << i)) || !h->used ||
+		    (int)g->stop_vcpu != (int)vcpu->id)
+			continue;
+		if (h->type == HW_EXEC && g->hwbreak)
+			snprintf(g->stop_reason, sizeof(g->stop_reason),
+				 "hwbreak:;");
+		else if (h->type != HW_EXEC)
+			snprintf(g->stop_reason, sizeof(g->stop_reason),
+				 "%s:%llx;", h->type == HW_WRITE ? "watch" :
+				 "awatch", (unsigned long long)h->gva);
+		break;
+	}
+	pthread_mutex_unlock(&g->lock);
+	kick_all_but(g, vcpu->id);
+	event_signal(g);
+}
+
 void gdb__vcpu_debug_exit(struct vcpu *vcpu)
 {
 	struct gdb *g = vcpu->vm->gdb;
@@ -377,6 +464,10 @@ void gdb__vcpu_debug_exit(struct vcpu *vcpu)
 	bool ours;
 	u32 control;
 
+	if (run->debug.exception == 1 && (run->debug.dr6 & 0xf)) {
+		hw_stop(vcpu, run->debug.dr6 & 0xf);
+		return;
+	}
 	if (run->debug.exception == 1) {
 		pthread_mutex_lock(&g->lock);
 		control = vcpu->gdb.control;
@@ -1056,7 +1147,59 @@ static void cmd_write_mem(struct gdb *g, const char *args)
 	strcpy(g->out, mem_access(g, addr, buf, len, true) == len ? "OK" : "E14");
 }
 
-/* Z0 / z0: "Z0,ADDR,KIND". */
+/*
+ * Z1, Z2, Z4 / z1, z2, z4: "ZT,ADDR,KIND", KIND the watched length (1, 2,
+ * 4 or 8 bytes, aligned to it); ignored for Z1. Needs every vCPU parked.
+ */
+static void cmd_hw_breakpoint(struct gdb *g, u8 type, const char *args,
+			      bool insert)
+{
+	struct hw_breakpoint *h, *free_slot = NULL;
+	u64 addr, kind;
+	unsigned int i;
+
+	if (*args != ',' || (args++, !parse_addr_len(&args, &addr, &kind))) {
+		strcpy(g->out, "E01");
+		return;
+	}
+	if (type == HW_EXEC)
+		kind = 1;
+	/* x86 watches 1, 2, 4 or 8 bytes, aligned to their length. */
+	if (kind != 1 && kind != 2 && kind != 4 && kind != 8) {
+		strcpy(g->out, "E22");	/* EINVAL */
+		return;
+	}
+	if (addr & (kind - 1)) {
+		strcpy(g->out, "E22");
+		return;
+	}
+	pthread_mutex_lock(&g->lock);
+	strcpy(g->out, "OK");
+	for (i = 0; i < HW_SLOTS; i++) {
+		h = &g->hw[i];
+		if (h->used && h->gva == addr && h->type == type &&
+		    h->len == kind) {
+			if (!insert) {
+				h->used = false;
+				g->hw_gen++;
+			}
+			goto out;
+		}
+		if (!h->used && !free_slot)
+			free_slot = h;
+	}
+	if (insert && !free_slot) {
+		strcpy(g->out, "E28");	/* ENOSPC: four debug registers */
+	} else if (insert) {
+		*free_slot = (struct hw_breakpoint){ .used = true, .type = type,
+						     .len = kind, .gva = addr };
+		g->hw_gen++;
+	}
+out:
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* Z0 / z0: "Z0,ADDR,KIND"; Z1-Z4 by cmd_hw_breakpoint(). */
 static void cmd_breakpoint(struct gdb *g, const char *args, bool insert)
 {
 	struct vcpu *v = stub_vcpu(g, g->g_vcpu);
@@ -1064,8 +1207,24 @@ static void cmd_breakpoint(struct gdb *g, const char *args, bool insert)
 	unsigned int i;
 	u8 *p;
 
-	if (args[0] != '0') {
-		g->out[0] = '\0';	/* Z1-Z4: not offered */
+	switch (args[0]) {
+	case '0':
+		break;
+	case '1':
+		cmd_hw_breakpoint(g, HW_EXEC, args + 1, insert);
+		return;
+	case '2':
+		cmd_hw_breakpoint(g, HW_WRITE, args + 1, insert);
+		return;
+	case '4':
+		cmd_hw_breakpoint(g, HW_ACCESS, args + 1, insert);
+		return;
+	default:
+		/*
+		 * Z3: x86 has no read-only watchpoint. "Unsupported", and gdb
+		 * makes rwatch an access watchpoint (Z4) that it filters.
+		 */
+		g->out[0] = '\0';
 		return;
 	}
 	args++;
@@ -1104,6 +1263,8 @@ static void remove_breakpoints(struct gdb *g)
 		g->nr_bp--;
 		poke(g, g->bp[g->nr_bp].gpa, g->bp[g->nr_bp].saved);
 	}
+	memset(g->hw, 0, sizeof(g->hw));
+	g->hw_gen++;
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -1114,11 +1275,32 @@ static void remove_breakpoints(struct gdb *g)
 static void stop_reply(struct gdb *g)
 {
 	pthread_mutex_lock(&g->lock);
-	snprintf(g->out, sizeof(g->out), "T%02xthread:%x;%s", g->stop_signal,
+	snprintf(g->out, sizeof(g->out), "T%02xthread:%x;%s%s", g->stop_signal,
 		 g->stop_vcpu + 1,
-		 g->stop_swbreak && g->swbreak ? "swbreak:;" : "");
+		 g->stop_swbreak && g->swbreak ? "swbreak:;" : "",
+		 g->stop_reason);
 	g->g_vcpu = g->stop_vcpu;
 	pthread_mutex_unlock(&g->lock);
+}
+
+/*
+ * A vCPU on one of gdb's instruction breakpoints would stop on it again
+ * at once: RFLAGS.RF lets the instruction run once (APM vol. 2, 13.1.5.1).
+ */
+static void pass_hw_breakpoint(struct gdb *g, unsigned int id)
+{
+	struct vcpu *v = stub_vcpu(g, id);
+	u64 pc = vcpu_pc(v);
+	unsigned int i;
+
+	for (i = 0; i < HW_SLOTS; i++) {
+		if (g->hw[i].used && g->hw[i].type == HW_EXEC &&
+		    g->hw[i].gva == pc) {
+			v->run->regs.rflags |= RFLAGS_RF;
+			v->run->regs_dirty = 1;
+			return;
+		}
+	}
 }
 
 /*
@@ -1139,6 +1321,7 @@ static bool resume(struct gdb *g, int step)
 			return false;
 		if (stepped && (int)i == step)
 			return false;	/* that was the step asked for */
+		pass_hw_breakpoint(g, i);
 	}
 	let_go(g, step, DBG_ATTACHED);
 	g->running = true;
@@ -1195,8 +1378,9 @@ static void cmd_query(struct gdb *g, const char *q)
 
 	if (!strncmp(q, "qSupported", 10)) {
 		g->swbreak = strstr(q, "swbreak+") != NULL;
+		g->hwbreak = strstr(q, "hwbreak+") != NULL;
 		snprintf(g->out, sizeof(g->out),
-			 "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+",
+			 "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+",
 			 PACKET_SIZE);
 	} else if (!strncmp(q, "qXfer:features:read:target.xml:", 31)) {
 		q += 31;

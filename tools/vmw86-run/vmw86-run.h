@@ -82,6 +82,7 @@ struct vcpu_gdb {
 	bool hold;		/* park before the next entry */
 	u32 control;		/* VMW86_GUESTDBG_* the stub wants */
 	u32 applied;		/* ... and what VMW86_SET_GUEST_DEBUG has */
+	u32 applied_gen;	/* the stub's hardware breakpoints as of then */
 	struct vmw86_sregs sregs;	/* as of the last park */
 };
 

@@ -13,10 +13,13 @@
  *   RET: a debugger that stops on it, steps once and sets RAX to N makes
  *   it return N + 1;
  * - gdb_data[0] starts as 0x11; gdb may change it;
+ * - gdb_watched is 0 until the guest stores gdb_target()'s result there,
+ *   the one write to it: a write watchpoint stops the guest once;
  * - the guest executes an INT3 of its own (its #BP handler counts it):
  *   a debugger must hand it back, not stop on it.
  *
- * It prints "GDBGUEST-RESULT rax=0x... data=0x.. int3=N" and powers off
+ * It prints "GDBGUEST-RESULT rax=0x... data=0x.. int3=N watched=0x..."
+ * and powers off
  * (ACPI S5). With "gdbguest.spin" on its command line it first prints
  * GDBGUEST-SPIN and waits until gdb_release is non-zero (gdb sets it).
  */
@@ -37,6 +40,7 @@ void bp_handler(void);
 volatile u8 gdb_data[4] = { 0x11, 0x22, 0x33, 0x44 };
 volatile u32 gdb_release;
 volatile u32 own_int3;
+volatile u64 gdb_watched;
 
 /* An IDT with the #BP gate alone (vector 3), 16-byte long-mode gates. */
 static u64 idt[2 * 4] __attribute__((aligned(16)));
@@ -117,12 +121,15 @@ void guest_main(const u8 *boot_params)
 	}
 	asm volatile("int3");
 	r = gdb_target();
+	gdb_watched = r;
 	puts_uart("GDBGUEST-RESULT rax=");
 	put_hex(r);
 	puts_uart(" data=");
 	put_hex(gdb_data[0]);
 	puts_uart(" int3=");
 	put_hex(own_int3);
+	puts_uart(" watched=");
+	put_hex(gdb_watched);
 	puts_uart("\nGDBGUEST-END\n");
 	poweroff();
 }

@@ -24,7 +24,13 @@
 #   with two threads, is interrupted (SIGINT to gdb, which sends 0x03)
 #   during a continue, sets gdb_release and detaches; the guest runs on to
 #   its end untouched otherwise (rax=0x1235 data=0x11);
-# - gdb's kill ends the launcher at once (status 0), before the guest ran.
+# - gdb's kill ends the launcher at once (status 0), before the guest ran;
+# - hardware breakpoints (Z1, Z2): hbreak on gdb_target stops the guest
+#   there and, deleted, lets it on; a write watchpoint on gdb_watched
+#   stops it just after its one store, with the new value, and the guest
+#   ends normally; a read watchpoint, which x86 lacks (Z3), is the
+#   access watchpoint (Z4) gdb falls back to, and stops at the guest's
+#   read of gdb_data[0].
 
 V=${VMW86_RUN:-/bin/vmw86-run}
 GDB=${GDB:-/bin/gdb}
@@ -38,7 +44,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..29"
+echo "1..35"
 
 if [ ! -x "$V" ] || [ ! -x "$GDB" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $GDB or $GUEST"
@@ -185,7 +191,7 @@ check $? "RAX set to 0x5000 reads back"
 check $? "gdb_data[0] written (0x5a) reads back"
 grep -q 'exited normally\]' "$T/wait.gdb"
 check $? "gdb hears the guest's end: exited normally (W00)"
-grep -q '^GDBGUEST-RESULT rax=0x5001 data=0x5a int3=0x1$' "$T/wait.console" &&
+grep -q '^GDBGUEST-RESULT rax=0x5001 data=0x5a int3=0x1 watched=0x5001$' "$T/wait.console" &&
 	grep -q '^GDBGUEST-END$' "$T/wait.console"
 check $? "the guest ran with gdb's RAX and byte, took its own INT3, and ended"
 [ $rc = 0 ] && grep -q "guest powered off (ACPI S5" "$T/wait.err"
@@ -224,7 +230,7 @@ check $? "attached to a running guest, which gdb finds stopped in its wait"
 grep -q 'received signal SIGINT' "$T/attach.gdb"
 check $? "Ctrl-C (0x03) stops the running guest: SIGINT"
 grep -q '^GDBGUEST-RELEASED$' "$T/attach.console" &&
-	grep -q '^GDBGUEST-RESULT rax=0x1235 data=0x11 int3=0x1$' "$T/attach.console"
+	grep -q '^GDBGUEST-RESULT rax=0x1235 data=0x11 int3=0x1 watched=0x1235$' "$T/attach.console"
 check $? "after gdb set gdb_release and detached, the guest ran on to its end, untouched"
 [ $rc = 0 ] && ! grep -q 'sandbox: forbidden' "$T/attach.err"
 check $? "the launcher exits 0, the sandbox on (status $rc)"
@@ -243,5 +249,45 @@ check $? "gdb's kill ends the launcher: status 0 (got $rc), the guest never ran"
 ! grep -qi 'error\|Remote communication' "$T/kill.gdb"
 check $? "kill: gdb reports no error"
 
-[ "$n" = 29 ] || echo "# planned 29, ran $n"
+# --- 4: hardware breakpoints: hbreak, watch (Z1, Z2) -------------------
+launch hw --gdb "tcp::$PORT" --gdb-wait
+wait_for "$T/hw.err" "waiting for gdb"
+gdb_name="hw"
+run_gdb <<EOF
+target remote 127.0.0.1:$PORT
+tbreak *((long)&gdb_mapped - 0xffffffff80000000)
+continue
+hbreak *gdb_target
+continue
+echo GDBT-HBREAK\n
+info registers rip
+delete
+watch gdb_watched
+continue
+echo GDBT-WATCH\n
+p/x gdb_watched
+delete
+rwatch gdb_data[0]
+continue
+delete
+continue
+EOF
+finish hw
+grep -q '^Hardware assisted breakpoint 2 at 0xffffffff81[0-9a-f]*' "$T/hw.gdb"
+check $? "hbreak on gdb_target: a hardware breakpoint (Z1)"
+after hw GDBT-HBREAK | grep -qE '^rip +0xffffffff81[0-9a-f]+ +0xffffffff81[0-9a-f]+ <gdb_target>$'
+check $? "the hardware breakpoint stops the guest on gdb_target"
+grep -q '^Hardware watchpoint 3: gdb_watched$' "$T/hw.gdb" &&
+	grep -q '^New value = 4661$' "$T/hw.gdb"
+check $? "watch gdb_watched (Z2) stops the guest after its store: new value 4661 (0x1235)"
+[ "$(after hw GDBT-WATCH)" = "\$1 = 0x1235" ]
+check $? "gdb_watched reads 0x1235 at the watchpoint's stop"
+grep -q '^Hardware read watchpoint 4: gdb_data\[0\]$' "$T/hw.gdb" &&
+	grep -q "^Value = 17 " "$T/hw.gdb"
+check $? "rwatch gdb_data[0] (Z3 unsupported: gdb uses Z4) stops at the guest's read: 17"
+grep -q '^GDBGUEST-RESULT rax=0x1235 data=0x11 int3=0x1 watched=0x1235$' "$T/hw.console" &&
+	[ $rc = 0 ] && ! grep -q 'sandbox: forbidden' "$T/hw.err"
+check $? "the guest ends normally after both, the sandbox on (status $rc)"
+
+[ "$n" = 35 ] || echo "# planned 35, ran $n"
 rm -rf "$T"
