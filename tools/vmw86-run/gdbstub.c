@@ -128,6 +128,7 @@ struct gdb {
 	/* The stub thread's own, no lock. */
 	bool running;		/* the guest runs (after c or s) */
 	bool noack;		/* QStartNoAckMode */
+	bool phys;		/* Qqemu.PhyMemMode:1: m/M take GPAs */
 	bool swbreak;		/* gdb said swbreak+ */
 	bool hwbreak;		/* gdb said hwbreak+ */
 	unsigned int g_vcpu;	/* Hg: registers and memory of this vCPU */
@@ -251,6 +252,7 @@ static void conn_open(struct gdb *g, int fd)
 {
 	g->conn_fd = fd;
 	g->noack = false;
+	g->phys = false;
 	g->swbreak = false;
 	g->hwbreak = false;
 	g->running = false;
@@ -1061,7 +1063,8 @@ static void cmd_write_regs(struct gdb *g, const char *hex)
 }
 
 /* ---------------------------------------------------------------------
- * Memory, at the Hg vCPU's virtual addresses.
+ * Memory, at the Hg vCPU's virtual addresses (guest-physical ones after
+ * Qqemu.PhyMemMode:1).
  */
 
 /* Copies between @buf and guest memory; how many bytes were reachable. */
@@ -1073,8 +1076,13 @@ static size_t mem_access(struct gdb *g, u64 gva, u8 *buf, size_t len, bool write
 	u8 *hva;
 
 	while (done < len) {
-		if (!gva__to_gpa(g->vm, &v->gdb.sregs, gva + done, &gpa, &left))
+		if (g->phys) {
+			gpa = gva + done;
+			left = 4096 - (gpa & 4095);
+		} else if (!gva__to_gpa(g->vm, &v->gdb.sregs, gva + done, &gpa,
+					&left)) {
 			break;
+		}
 		chunk = len - done < left ? len - done : left;
 		hva = vm__gpa_to_hva(g->vm, gpa, chunk);
 		if (!hva)
@@ -1382,6 +1390,8 @@ static void cmd_query(struct gdb *g, const char *q)
 		snprintf(g->out, sizeof(g->out),
 			 "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+",
 			 PACKET_SIZE);
+	} else if (!strcmp(q, "qqemu.PhyMemMode")) {
+		strcpy(g->out, g->phys ? "1" : "0");
 	} else if (!strncmp(q, "qXfer:features:read:target.xml:", 31)) {
 		q += 31;
 		if (!parse_addr_len(&q, &offset, &len) || *q) {
@@ -1535,6 +1545,18 @@ static enum verdict handle_packet(struct gdb *g)
 				return DETACH;
 			g->noack = true;
 			return ANSWERED;
+		}
+		/*
+		 * Guest-physical memory for m and M, under QEMU's name for it,
+		 * so that "maint packet Qqemu.PhyMemMode:1" works as there.
+		 */
+		if (!strncmp(p, "Qqemu.PhyMemMode:", 17)) {
+			if (strcmp(p + 17, "0") && strcmp(p + 17, "1")) {
+				strcpy(g->out, "E22");
+				break;
+			}
+			g->phys = p[17] == '1';
+			strcpy(g->out, "OK");
 		}
 		break;
 	}

@@ -18,7 +18,8 @@
 #   0x1234; RAX set to 0x5000 and gdb_data[0] to 0x5a read back; with the
 #   breakpoints deleted the guest runs to its end: its own INT3 handed
 #   back to it (int3=0x1), gdb_target returning 0x5001 and gdb_data[0]
-#   0x5a, as its console line says; gdb hears the exit (status 0);
+#   0x5a, as its console line says; gdb hears the exit (status 0); with
+#   QEMU's Qqemu.PhyMemMode:1 memory is read at guest-physical addresses;
 # - --gdb unix:PATH without --gdb-wait, two vCPUs: gdb attaches to a
 #   running guest (spinning until gdb_release is set), finds it stopped
 #   with two threads, is interrupted (SIGINT to gdb, which sends 0x03)
@@ -44,7 +45,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..35"
+echo "1..36"
 
 if [ ! -x "$V" ] || [ ! -x "$GDB" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $V, $GDB or $GUEST"
@@ -160,6 +161,12 @@ p/x \$rax
 set var gdb_data[0] = 0x5a
 echo GDBT-DATA\n
 p/x gdb_data[0]
+maint packet Qqemu.PhyMemMode:1
+echo GDBT-PHYS\n
+x/4xb 0x1000000
+echo GDBT-PHYSHIGH\n
+x/1xb gdb_target
+maint packet Qqemu.PhyMemMode:0
 delete
 continue
 EOF
@@ -189,6 +196,9 @@ check $? "RAX after the MOV is 0x1234"
 check $? "RAX set to 0x5000 reads back"
 [ "$(after wait GDBT-DATA)" = "\$3 = 0x5a" ]
 check $? "gdb_data[0] written (0x5a) reads back"
+after wait GDBT-PHYSHIGH | grep -q 'Cannot access memory at address 0xffffffff81000060$' &&
+	after wait GDBT-PHYS | grep -qE '^0x1000000:[[:space:]]+0xfa[[:space:]]+0x49[[:space:]]+0x89[[:space:]]+0xf7$'
+check $? "Qqemu.PhyMemMode:1: guest-physical addresses (0x1000000: the entry's bytes; gdb_target's virtual one: none)"
 grep -q 'exited normally\]' "$T/wait.gdb"
 check $? "gdb hears the guest's end: exited normally (W00)"
 grep -q '^GDBGUEST-RESULT rax=0x5001 data=0x5a int3=0x1 watched=0x5001$' "$T/wait.console" &&
@@ -289,5 +299,5 @@ grep -q '^GDBGUEST-RESULT rax=0x1235 data=0x11 int3=0x1 watched=0x1235$' "$T/hw.
 	[ $rc = 0 ] && ! grep -q 'sandbox: forbidden' "$T/hw.err"
 check $? "the guest ends normally after both, the sandbox on (status $rc)"
 
-[ "$n" = 35 ] || echo "# planned 35, ran $n"
+[ "$n" = 36 ] || echo "# planned 36, ran $n"
 rm -rf "$T"
