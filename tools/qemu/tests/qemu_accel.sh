@@ -158,7 +158,9 @@ boot() {
 		sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$T/$name.mon" | tr -d '\r' | sed "s/^/# $name monitor| /"
 		# Each QEMU thread's state and kernel stack: a monitor that does
 		# not answer means a main loop that waits, and this says on what.
-		for q in $(pgrep -P "$pid"); do
+		# The test machine's busybox has no pgrep: its children by PPid.
+		grep -l "^PPid:[[:space:]]*$pid\$" /proc/[0-9]*/status 2>/dev/null |
+			cut -d/ -f3 | while read -r q; do
 			for t in /proc/"$q"/task/*; do
 				echo "# $name thread| $(cat "$t/comm") $(sed 's/.*) //' "$t/stat" | cut -d' ' -f1) wchan=$(cat "$t/wchan")"
 				sed "s/^/# $name thread|   /" "$t/stack"
