@@ -83,12 +83,15 @@ static u64 dr7_enabled_traps(u64 dr7)
 	return mask;
 }
 
-/* RIP after a one-byte instruction, wrapping as the operating mode does. */
-static u64 rip_after_int3(struct vmw86_vcpu *vcpu, bool l, bool db)
+/*
+ * RIP after an instruction of @len bytes, wrapping as the operating mode
+ * (CS.L, CS.D) does.
+ */
+static u64 rip_plus(struct vmw86_vcpu *vcpu, unsigned int len, bool l, bool db)
 {
 	if (l)
-		return vcpu->rip + 1;
-	return db ? (u32)(vcpu->rip + 1) : (u16)(vcpu->rip + 1);
+		return vcpu->rip + len;
+	return db ? (u32)(vcpu->rip + len) : (u16)(vcpu->rip + len);
 }
 
 /*
@@ -105,7 +108,7 @@ static int inject_int3(struct vmw86_vcpu *vcpu)
 	len = vmw86_vcpu_fetch_insn(vcpu, insn, &db, &l);
 	if (!len || insn[0] != INSN_INT3)
 		return -EINVAL;
-	vcpu->rip = rip_after_int3(vcpu, l, db);
+	vcpu->rip = rip_plus(vcpu, 1, l, db);
 	vcpu->state_dirty = true;
 	vmw86_vcpu_inject(vcpu, VMW86_EVENT_EXCEPTION, X86_TRAP_BP, false, 0);
 	return 0;
@@ -222,14 +225,12 @@ void vmw86_debug_retired(struct vmw86_vcpu *vcpu, u64 old_rip)
 static void exit_debug(struct vmw86_vcpu *vcpu, u32 exception, u64 dr6)
 {
 	struct vmw86_run *run = vcpu->run;
-	u64 cs_base;
 	bool db, l;
 
-	vmw86_ops->get_code_segment(vcpu, &cs_base, &db, &l);
 	run->exit_reason = VMW86_EXIT_DEBUG;
 	run->debug.exception = exception;
 	run->debug.pad = 0;
-	run->debug.pc = cs_base + (l ? vcpu->rip : (u32)vcpu->rip);
+	run->debug.pc = vmw86_vcpu_linear_rip(vcpu, &db, &l);
 	run->debug.dr6 = dr6;
 	run->debug.dr7 = vcpu->dr7;
 }
@@ -368,6 +369,6 @@ int vmw86_debug_handle_dr(struct vmw86_vcpu *vcpu,
 		/* A 32-bit destination zero-extends (APM vol. 1, 3.1.2.3). */
 		vcpu->regs[mov.reg] = l ? val : (u32)val;
 	}
-	vcpu->rip = l ? vcpu->rip + mov.len : (u32)(vcpu->rip + mov.len);
+	vcpu->rip = rip_plus(vcpu, mov.len, l, db);
 	return 1;
 }

@@ -56,6 +56,23 @@ void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu)
 }
 
 /**
+ * vmw86_vcpu_linear_rip() - the linear address of CS:RIP
+ * @vcpu: the vCPU.
+ * @db: set to CS.D.
+ * @l: set to CS.L.
+ *
+ * Return: CS base + RIP, RIP cut to 32 bits outside 64-bit mode (where
+ * the base is 0).
+ */
+u64 vmw86_vcpu_linear_rip(struct vmw86_vcpu *vcpu, bool *db, bool *l)
+{
+	u64 cs_base;
+
+	vmw86_ops->get_code_segment(vcpu, &cs_base, db, l);
+	return cs_base + (*l ? vcpu->rip : (u32)vcpu->rip);
+}
+
+/**
  * vmw86_vcpu_fetch_insn() - read the instruction bytes at CS:RIP
  * @vcpu: the vCPU.
  * @insn: 15 bytes, the longest x86 instruction.
@@ -69,11 +86,9 @@ void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu)
 unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
 				   bool *db, bool *l)
 {
-	u64 cs_base, addr;
+	u64 addr = vmw86_vcpu_linear_rip(vcpu, db, l);
 	unsigned int first;
 
-	vmw86_ops->get_code_segment(vcpu, &cs_base, db, l);
-	addr = cs_base + (*l ? vcpu->rip : (u32)vcpu->rip);
 	first = min_t(u64, 15, PAGE_SIZE - (addr & ~PAGE_MASK));
 	if (vmw86_read_gva(vcpu, addr, insn, first))
 		return 0;

@@ -700,6 +700,7 @@ void vmw86_vcpu_reset(struct vmw86_vcpu *vcpu);
 /* vcpu.c */
 int vmw86_vcpu_create(struct vmw86_vm *vm, unsigned long id);
 void vmw86_vcpu_kick(struct vmw86_vcpu *vcpu);
+u64 vmw86_vcpu_linear_rip(struct vmw86_vcpu *vcpu, bool *db, bool *l);
 unsigned int vmw86_vcpu_fetch_insn(struct vmw86_vcpu *vcpu, u8 insn[15],
 				   bool *db, bool *l);
 void vmw86_vcpu_destroy(struct vmw86_vcpu *vcpu);

@@ -241,6 +241,14 @@ static void clear_intercept(struct vmcb *vmcb, u32 bit)
 	vmcb->control.intercepts[bit / 32] &= ~BIT(bit % 32);
 }
 
+static void intercept_if(struct vmcb *vmcb, u32 bit, bool on)
+{
+	if (on)
+		set_intercept(vmcb, bit);
+	else
+		clear_intercept(vmcb, bit);
+}
+
 /*
  * The intercepts that keep the guest away from host state (the issue list
  * in design.rst): interrupts and NMIs go to the host; SVM instructions, all
@@ -418,16 +426,14 @@ static void svm_load_guest_state(struct vmw86_vcpu *vcpu,
 	 */
 	vmcb->control.int_ctl |= V_INTR_MASKING_MASK;
 	sw->int_ctl = vmcb->control.int_ctl;
-	if (svm->debugger_drs) {
-		set_debugreg(vcpu->debug_db[0], 0);
-		set_debugreg(vcpu->debug_db[1], 1);
-		set_debugreg(vcpu->debug_db[2], 2);
-		set_debugreg(vcpu->debug_db[3], 3);
-	} else if (svm->dr_loaded) {
-		set_debugreg(vcpu->db[0], 0);
-		set_debugreg(vcpu->db[1], 1);
-		set_debugreg(vcpu->db[2], 2);
-		set_debugreg(vcpu->db[3], 3);
+	/* A debugger's are loaded only with dr_loaded set. */
+	if (svm->dr_loaded) {
+		const u64 *dr = svm->debugger_drs ? vcpu->debug_db : vcpu->db;
+
+		set_debugreg(dr[0], 0);
+		set_debugreg(dr[1], 1);
+		set_debugreg(dr[2], 2);
+		set_debugreg(dr[3], 3);
 	}
 
 	/*
@@ -945,13 +951,8 @@ static void svm_intercept_drs(struct vmcb *vmcb, bool low, bool high)
 	int i;
 
 	for (i = 0; i < 8; i++) {
-		if (i < 4 ? low : high) {
-			set_intercept(vmcb, INTERCEPT_DR0_READ + i);
-			set_intercept(vmcb, INTERCEPT_DR0_WRITE + i);
-		} else {
-			clear_intercept(vmcb, INTERCEPT_DR0_READ + i);
-			clear_intercept(vmcb, INTERCEPT_DR0_WRITE + i);
-		}
+		intercept_if(vmcb, INTERCEPT_DR0_READ + i, i < 4 ? low : high);
+		intercept_if(vmcb, INTERCEPT_DR0_WRITE + i, i < 4 ? low : high);
 	}
 }
 
@@ -975,14 +976,8 @@ static void svm_set_debug_intercepts(struct vmw86_vcpu *vcpu, bool db, bool bp,
 	svm->debugger_drs = debugger_drs;
 	svm_intercept_drs(vmcb, !svm->dr_loaded || debugger_drs, debugger_drs);
 
-	if (db)
-		set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
-	else
-		clear_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
-	if (bp)
-		set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR);
-	else
-		clear_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR);
+	intercept_if(vmcb, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR, db);
+	intercept_if(vmcb, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR, bp);
 }
 
 /**
