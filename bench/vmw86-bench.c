@@ -1143,6 +1143,21 @@ static double exit_delta(const struct exit_counts *a,
 	return -1;
 }
 
+struct exit_rate {
+	const char *name;
+	double hz;
+};
+
+/* Busiest first, then by name. */
+static int by_hz(const void *x, const void *y)
+{
+	const struct exit_rate *a = x, *b = y;
+
+	if (a->hz != b->hz)
+		return a->hz < b->hz ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
 /*
  * 5f: every exit per second during the program, and in a note the
  * busiest reasons: where the guest's time outside itself went.
@@ -1151,7 +1166,7 @@ static void put_exit_counts(struct hv *hv, int round, const struct child *c,
 			    double secs)
 {
 	const struct exit_counts *a = &c->exits[0], *b = &c->exits[1];
-	struct { const char *name; double hz; } top[EXIT_COUNTERS];
+	struct exit_rate top[EXIT_COUNTERS];
 	char text[400];
 	unsigned int n = 0;
 	size_t len;
@@ -1171,15 +1186,8 @@ static void put_exit_counts(struct hv *hv, int round, const struct child *c,
 		top[n].name = b->name[i];
 		top[n++].hz = d / secs;
 	}
-	/* Busiest first; a handful is the story. */
-	for (unsigned int i = 0; i < n; i++)
-		for (unsigned int j = i + 1; j < n; j++)
-			if (top[j].hz > top[i].hz) {
-				typeof(top[0]) t = top[i];
-
-				top[i] = top[j];
-				top[j] = t;
-			}
+	/* A handful of the busiest is the story. */
+	qsort(top, n, sizeof(top[0]), by_hz);
 	len = snprintf(text, sizeof(text), "exits/s by reason:");
 	for (unsigned int i = 0; i < n && i < 6 && len < sizeof(text); i++)
 		len += snprintf(text + len, sizeof(text) - len, "%s %s %.1f",
