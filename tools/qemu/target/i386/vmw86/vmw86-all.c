@@ -731,9 +731,6 @@ static void vmw86_vcpu_pre_run(CPUState *cpu, struct vmw86_vcpu *vcpu)
             warn_report("vmw86: NMI dropped (no NMI injection in the ABI yet)");
         }
     }
-    if (cpu->interrupt_request & CPU_INTERRUPT_SMI) {
-        cpu->interrupt_request &= ~CPU_INTERRUPT_SMI;
-    }
 
     if ((cpu->interrupt_request & CPU_INTERRUPT_HARD) && !vcpu->injected &&
         run->ready_for_interrupt_injection) {
@@ -891,6 +888,14 @@ static int vmw86_vcpu_loop(CPUState *cpu)
         cpu->halted = false;
     }
     if (cpu->interrupt_request & CPU_INTERRUPT_SIPI) {
+        /*
+         * Taken once, as TCG takes it (x86_cpu_exec_interrupt()): apic_sipi()
+         * leaves the request set, and a SIPI for a vCPU that no longer
+         * waits for one (Linux sends two, SDM vol. 3A 8.4.4.1) would stay
+         * pending: work for cpu_thread_is_idle() that nothing here does,
+         * and a stale vector for the next INIT's wait for STARTUP.
+         */
+        cpu->interrupt_request &= ~CPU_INTERRUPT_SIPI;
         vmw86_cpu_synchronize_state(cpu);
         do_cpu_sipi(x86);
     }
@@ -899,6 +904,27 @@ static int vmw86_vcpu_loop(CPUState *cpu)
         vmw86_cpu_synchronize_state(cpu);
         apic_handle_tpr_access_report(x86->apic_state, env->eip,
                                       env->tpr_access_type);
+    }
+    /*
+     * No SMM (x86_machine_is_smm_enabled() offers it to TCG and KVM only)
+     * and no machine-check injection: an SMI the chipset raises anyway
+     * (PIIX4's APM control port does) or an MCE is dropped here, before
+     * the halted check. cpu_thread_is_idle() counts them as work
+     * (x86_cpu_pending_interrupt()), and a halted vCPU with work it never
+     * does would spin in its thread holding the iothread lock.
+     */
+    cpu->interrupt_request &= ~(CPU_INTERRUPT_SMI | CPU_INTERRUPT_MCE);
+    if (cpu->halted && cpu_has_work(cpu)) {
+        /*
+         * Anything else cpu_has_work() sees and the checks above do not:
+         * the vCPU runs again (a guest may find any HLT ended, as an SMI
+         * would end it on hardware), said once, rather than the spin.
+         */
+        warn_report_once("vmw86: vCPU %d: halted with events 0x%x "
+                         "(eflags 0x%" PRIx64 ", hflags 0x%x, hflags2 0x%x)",
+                         cpu->cpu_index, cpu->interrupt_request,
+                         (uint64_t)env->eflags, env->hflags, env->hflags2);
+        cpu->halted = false;
     }
     if (cpu->halted) {
         cpu->exception_index = EXCP_HLT;
