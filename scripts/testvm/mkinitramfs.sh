@@ -233,8 +233,9 @@ if [[ -n $rdir ]]; then
 	ln -sf mke2fs "$root/bin/mkfs.ext4"
 	[[ ! -f /etc/mke2fs.conf ]] || cp /etc/mke2fs.conf "$root/etc/"
 	# vmw86_run_gdb's debugger, about 10 MB with its shared objects:
-	# only when that test goes in.
-	if [[ -z $select || " ${select//,/ } " == *" vmw86_run_gdb "* ]]; then
+	# only when that test goes in, or QEMU's (qemu_accel shows with it
+	# where each thread of a QEMU that stopped answering is).
+	if [[ -z $select || " ${select//,/ } " == *" vmw86_run_gdb "* || -n $qdir ]]; then
 		gdb_bin=$("$here/gdb-minimal.sh") ||
 			die "no gdb-minimal for vmw86_run_gdb (scripts/testvm/gdb-minimal.sh)"
 		install -m 0755 "$gdb_bin" "$root/bin/gdb"
