@@ -17,9 +17,8 @@
 #   VMW86_REPEAT_TESTS, VMW86_REPEAT   run these (of those packed) this many
 #                     more times after the rest (scripts/stress.sh)
 #   VMW86_QEMU        the test machine's emulator (default: scripts/qemu/build.sh)
-#   VMW86_QEMU_ACCEL=1  build_qemu_accel: build QEMU's -accel vmw86 and put
-#                     it and its test into the test machine (opt-in until
-#                     its guests boot whole: issue 15)
+#   VMW86_QEMU_ACCEL=0  build_qemu_accel: leave QEMU's -accel vmw86 and its
+#                     test out of the test machine
 #   DKMS_KO, DKMS_TESTS   pack_initramfs: also this DKMS-built vmw86.ko and
 #                     copies of these selftests to run against it after the
 #                     suite (check.sh's la57 pass)
@@ -88,11 +87,11 @@ build_payload() {
 # QEMU with -accel vmw86 (VMW86_QEMU_FLAVOUR=accel scripts/qemu/build.sh,
 # tools/qemu/), to run inside the test machine with its test: its binary
 # without debug information, tools/qemu/tests/ and their run_list in
-# $BUILD/qemu-accel; sets QDIR (empty unless VMW86_QEMU_ACCEL=1).
+# $BUILD/qemu-accel; sets QDIR (empty with VMW86_QEMU_ACCEL=0).
 build_qemu_accel() {
 	local bin
 	QDIR=
-	[[ ${VMW86_QEMU_ACCEL:-0} == 1 ]] || return 0
+	[[ ${VMW86_QEMU_ACCEL:-1} == 1 ]] || return 0
 	bin=$(VMW86_QEMU_FLAVOUR=accel "$ROOT/scripts/qemu/build.sh") || return
 	QDIR=$BUILD/qemu-accel
 	mkdir -p "$QDIR"
