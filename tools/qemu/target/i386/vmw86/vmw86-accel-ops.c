@@ -77,6 +77,11 @@ static void vmw86_accel_ops_class_init(ObjectClass *oc, void *data)
     ops->synchronize_post_init = vmw86_cpu_synchronize_post_init;
     ops->synchronize_state = vmw86_cpu_synchronize_state;
     ops->synchronize_pre_loadvm = vmw86_cpu_synchronize_pre_loadvm;
+
+    ops->supports_guest_debug = vmw86_supports_guest_debug;
+    ops->insert_breakpoint = vmw86_insert_breakpoint;
+    ops->remove_breakpoint = vmw86_remove_breakpoint;
+    ops->remove_all_breakpoints = vmw86_remove_all_breakpoints;
 }
 
 static const TypeInfo vmw86_accel_ops_type = {

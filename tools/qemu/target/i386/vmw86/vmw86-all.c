@@ -65,26 +65,6 @@ static struct {
 static bool vmw86_allowed;
 static Error *vmw86_migration_blocker;
 
-/* Per vCPU, in CPUState::hax_vcpu as the other non-KVM accelerators do. */
-struct vmw86_vcpu {
-    int fd;
-    struct vmw86_run *run;
-    bool injected;      /* VMW86_INTERRUPT since the last VMW86_RUN */
-    /*
-     * CR8 and IA32_APIC_BASE as last written to or read from the vCPU:
-     * QEMU's APIC holds both, and only a change the guest made in the
-     * vCPU (MOV to CR8, WRMSR) goes back to it.
-     */
-    uint64_t cr8;
-    uint64_t apic_base;
-    uint8_t xsave[sizeof(struct vmw86_xsave)] QEMU_ALIGNED(64);
-};
-
-static struct vmw86_vcpu *vmw86_vcpu(CPUState *cpu)
-{
-    return (struct vmw86_vcpu *)cpu->hax_vcpu;
-}
-
 bool vmw86_enabled(void)
 {
     return vmw86_allowed;
@@ -732,8 +712,12 @@ static void vmw86_vcpu_pre_run(CPUState *cpu, struct vmw86_vcpu *vcpu)
         }
     }
 
+    vmw86_debug_load(cpu, vcpu);
+
+    /* gdb's stepi without interrupts (SSTEP_NOIRQ) takes none from here. */
     if ((cpu->interrupt_request & CPU_INTERRUPT_HARD) && !vcpu->injected &&
-        run->ready_for_interrupt_injection) {
+        run->ready_for_interrupt_injection &&
+        !(cpu->singlestep_enabled & SSTEP_NOIRQ)) {
         int vector;
 
         cpu->interrupt_request &= ~CPU_INTERRUPT_HARD;
@@ -750,7 +734,8 @@ static void vmw86_vcpu_pre_run(CPUState *cpu, struct vmw86_vcpu *vcpu)
         }
     }
     run->request_interrupt_window =
-        !!(cpu->interrupt_request & CPU_INTERRUPT_HARD);
+        (cpu->interrupt_request & CPU_INTERRUPT_HARD) &&
+        !(cpu->singlestep_enabled & SSTEP_NOIRQ);
 
     qemu_mutex_unlock_iothread();
 }
@@ -984,6 +969,12 @@ static int vmw86_vcpu_loop(CPUState *cpu)
             /* No hypercalls: the guest sees -1 in RAX, as for an unknown one. */
             run->regs.rax = ~0ULL;
             run->regs_dirty = 1;
+            break;
+        case VMW86_EXIT_DEBUG:
+            if (vmw86_debug_exit(cpu, vcpu)) {
+                cpu->exception_index = EXCP_DEBUG;
+                ret = 1;
+            }
             break;
         case VMW86_EXIT_SHUTDOWN:
             qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
@@ -1235,6 +1226,7 @@ static int vmw86_accel_init(MachineState *ms)
         return ret;
     }
     vmw86_init_xsave_layout();
+    vmw86_debug_init(fd);
 
     vmw86_state.vm_fd = ioctl(fd, VMW86_CREATE_VM, 0);
     if (vmw86_state.vm_fd < 0) {
@@ -1259,6 +1251,7 @@ static void vmw86_accel_class_init(ObjectClass *oc, void *data)
     ac->name = "vmw86";
     ac->init_machine = vmw86_accel_init;
     ac->allowed = &vmw86_allowed;
+    ac->gdbstub_supported_sstep_flags = vmw86_gdbstub_sstep_flags;
 }
 
 static const TypeInfo vmw86_accel_type = {
