@@ -17,8 +17,11 @@
 #   boot under KVM has too: the platform's, not vmw86's). Leaving the
 #   shell powers the guest off through ACPI, which ends QEMU with status 0.
 #   Under vmw86, the accelerator warns of nothing it dropped.
-# - On 1 and on 2 vCPUs (the APs started by QEMU's APIC with INIT and
-#   SIPI), under vmw86 and under KVM.
+# - On 1, 2 and 4 vCPUs (the APs started by QEMU's APIC with INIT and
+#   SIPI) on -machine pc, and on 2 on -machine q35 (PCI Express, its
+#   configuration space through MMIO), under vmw86 and under KVM.
+# - gdb on QEMU's gdbstub (gdb_session), and resets (reset_boot), under
+#   vmw86 and under KVM.
 # The guest's console is copied here with a "# NAME| " prefix.
 # Runs in the test machine (busybox sh), prints TAP.
 
@@ -33,7 +36,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..31"
+echo "1..100"
 
 if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $Q, $KERNEL or $GUEST"
@@ -41,17 +44,21 @@ if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 fi
 
 # The machine every boot gets: only what -nodefaults leaves, the serial
-# console on stdio, no reboot (a reset ends QEMU, status 0 as well: the
-# tests below tell them apart by the guest's own words).
+# console on stdio, and unless QEMU_REBOOT=1 no reboot (a reset ends QEMU,
+# status 0 as well: the tests below tell them apart by the guest's own
+# words); QEMU_APPEND adds to the kernel's command line, QEMU_MACHINE is
+# -machine (pc unless said).
 # $T/qemu ACCEL SMP [QEMU-ARG...]: a script, so that timeout can run it.
 cat >"$T/qemu" <<EOF
 #!/bin/sh
 accel=\$1 smp=\$2
 shift 2
-exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine pc -cpu max -m 256 \\
-	-smp "\$smp" -nodefaults -no-user-config -display none -no-reboot \\
+[ "\${QEMU_REBOOT:-0}" = 1 ] || set -- -no-reboot "\$@"
+exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine "\${QEMU_MACHINE:-pc}" \\
+	-cpu max -m 256 \\
+	-smp "\$smp" -nodefaults -no-user-config -display none \\
 	-serial stdio -kernel "$KERNEL" -initrd "$GUEST" \\
-	-append "console=ttyS0 panic=-1 quiet" "\$@"
+	-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@"
 EOF
 chmod +x "$T/qemu"
 
@@ -84,6 +91,10 @@ fi
 # qemu_accel_debug=1: the accelerator says when it reads or sets a vCPU's
 # whole state (VMW86_QEMU_DEBUG).
 [ "${qemu_accel_debug:-0}" = 1 ] && export VMW86_QEMU_DEBUG=1
+
+# gdb_session's gdb reaches QEMU's gdbstub on the loopback interface,
+# which the test machine's init leaves down.
+ip link set lo up
 
 # A QEMU that dies leaves the fifo without a reader: the next command
 # typed must fail as a test, not kill this script (SIGPIPE).
@@ -124,9 +135,76 @@ answer() { # CONSOLE PREFIX
 	tr -d '\r' <"$1" | sed -n "s/.*$2-\(.*\)-END.*/\1/p" | tail -n 1
 }
 
-# boot NAME ACCEL SMP: one boot, its checks, its console in the log.
+# gdb_session NAME: Debian's gdb on the gdbstub of a QEMU started with -S
+# (vmw86: VMW86_SET_GUEST_DEBUG under QEMU's breakpoints and steps), at
+# the kernel's 32-bit entry, startup_32 at 1 MiB, where the boot protocol
+# has ESI on boot_params: a hardware breakpoint there; two single steps
+# (its first instructions are CLD and CLI, one byte each, as the bytes
+# read say); a write watchpoint on boot_params.scratch (offset 0x1e4),
+# which startup_32 uses as its stack for a CALL, so that the value
+# written is the return address, the RIP the watchpoint reports; a
+# software breakpoint on the 64-bit entry (startup_64, 1 MiB + 0x200);
+# then detach, and the boot goes on to its shell.
+gdb_session() { # NAME
+	cat >"$T/$1.gdb" <<-'EOF'
+	set pagination off
+	set confirm off
+	target remote 127.0.0.1:1234
+	hbreak *0x100000
+	continue
+	printf "GDB-HBREAK %#x\n", $pc
+	printf "GDB-BYTES %#x %#x\n", *(unsigned char *)0x100000, *(unsigned char *)0x100001
+	stepi
+	printf "GDB-STEP1 %#x\n", $pc
+	stepi
+	printf "GDB-STEP2 %#x\n", $pc
+	set $scratch = (unsigned int)$rsi + 0x1e4
+	delete
+	eval "watch *(unsigned int *)%#x", $scratch
+	continue
+	printf "GDB-WATCH %#x %#x\n", $pc, *(unsigned int *)$scratch
+	delete
+	break *0x100200
+	continue
+	printf "GDB-BREAK %#x\n", $pc
+	delete
+	detach
+	printf "GDB-DETACHED\n"
+	EOF
+	# Until QEMU listens on port 1234 (0x04D2, state 0A in /proc/net/tcp).
+	i=0
+	while ! awk '$2 ~ /:04D2$/ && $4 == "0A" { found = 1 } END { exit !found }' \
+		/proc/net/tcp && [ $i -lt 60 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	timeout 120 /bin/gdb -nx -batch -x "$T/$1.gdb" </dev/null \
+		>"$T/$1.gdbout" 2>&1
+	gdb_out=$T/$1.gdbout
+	g() { sed -n "s/^GDB-$1 //p" "$gdb_out" | tr -d '\r'; }
+	[ "$(g HBREAK)" = 0x100000 ]
+	check $? "$1: gdb's hardware breakpoint stops at startup_32 (pc $(g HBREAK))"
+	[ "$(g BYTES)" = "0xfc 0xfa" ] && [ "$(g STEP1)" = 0x100001 ] &&
+		[ "$(g STEP2)" = 0x100002 ]
+	check $? "$1: gdb's stepi steps CLD and CLI ($(g BYTES): $(g STEP1), $(g STEP2))"
+	# shellcheck disable=SC2046 # the two words of GDB-WATCH
+	set -- "$1" $(g WATCH)
+	[ $# = 3 ] && [ "$2" = "$3" ] && grep -q "^New value = " "$gdb_out"
+	check $? "$1: gdb's watchpoint stops at the CALL's return address, which it wrote (pc $2, written $3)"
+	[ "$(g BREAK)" = 0x100200 ]
+	check $? "$1: gdb's software breakpoint stops at startup_64 (pc $(g BREAK))"
+	grep -q "^GDB-DETACHED" "$T/$1.gdbout"
+	check $? "$1: gdb detaches"
+	sed "s/^/# $1 gdb| /" "$T/$1.gdbout"
+}
+
+# boot NAME ACCEL SMP [gdb]: one boot, its checks, its console in the log;
+# with gdb, QEMU waits for gdb_session first. On -machine $machine.
+machine=pc
 boot() {
 	name=$1 accel=$2 smp=$3 c=$T/$1.console
+	debug=
+	[ "${4:-}" = gdb ] && debug="-S -gdb tcp:127.0.0.1:1234"
 	rm -f "$T/in"
 	mkfifo "$T/in"
 	start=$(cut -d' ' -f1 /proc/uptime)
@@ -134,10 +212,11 @@ boot() {
 	# QEMU's monitor on two fifos, to read the vCPUs of a boot that stops.
 	rm -f "$T/mon.in" "$T/mon.out"
 	mkfifo "$T/mon.in" "$T/mon.out"
-	timeout 600 "$T/qemu" "$accel" "$smp" \
+	# shellcheck disable=SC2086 # $debug is two options or none
+	QEMU_MACHINE=$machine timeout 600 "$T/qemu" "$accel" "$smp" \
 		-chardev "file,id=seabios,path=$T/$name.seabios" \
 		-device isa-debugcon,iobase=0x402,chardev=seabios \
-		-monitor "pipe:$T/mon" \
+		-monitor "pipe:$T/mon" $debug \
 		<"$T/in" >"$c" 2>"$T/$name.err" &
 	pid=$!
 	exec 3>"$T/in"
@@ -145,6 +224,11 @@ boot() {
 	cat "$T/mon.out" >"$T/$name.mon" &
 	mon=$!
 	exec 4<>"$T/mon.in"
+	if [ -n "$debug" ]; then
+		gdb_session "$name"
+		# A session that failed leaves QEMU stopped (-S).
+		printf 'cont\n' >&4
+	fi
 	wait_s=60
 	if wait_for "$c" "VMW86RUN-GUEST-SHELL" "${qemu_accel_shell_wait:-420}"; then
 		up=$(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime)
@@ -222,6 +306,67 @@ boot() {
 	sed "s/^/# $name stderr| /" "$T/$name.err"
 }
 
+# reset_boot NAME ACCEL MODE: resets that QEMU carries out (QEMU_REBOOT=1):
+# the monitor's system_reset, then the guest's own "reboot -f" with the
+# kernel's reboot=MODE (k: the keyboard controller's reset line; t: a
+# triple fault, an empty IDT and an INT3), each back through SeaBIOS to the
+# guest's shell; then the monitor's info registers, and quit ends QEMU 0.
+reset_boot() {
+	name=$1 accel=$2 c=$T/$1.console
+	rm -f "$T/in" "$T/mon.in" "$T/mon.out"
+	mkfifo "$T/in" "$T/mon.in" "$T/mon.out"
+	QEMU_REBOOT=1 QEMU_APPEND="reboot=$3" timeout 600 "$T/qemu" "$accel" 1 \
+		-monitor "pipe:$T/mon" <"$T/in" >"$c" 2>"$T/$name.err" &
+	pid=$!
+	exec 3>"$T/in"
+	cat "$T/mon.out" >"$T/$name.mon" &
+	mon=$!
+	exec 4<>"$T/mon.in"
+	shells() { tr -d '\r' <"$c" | grep -c "VMW86RUN-GUEST-SHELL"; }
+	# Up to $1 seconds for the guest's shell number $2.
+	shell_n() {
+		i=0
+		while [ "$(shells)" -lt "$2" ] && [ $i -lt "$1" ] &&
+		      kill -0 $pid 2>/dev/null; do
+			sleep 1
+			i=$((i + 1))
+		done
+		[ "$(shells)" -ge "$2" ]
+	}
+	shell_n "${qemu_accel_shell_wait:-420}" 1
+	printf 'system_reset\n' >&4
+	shell_n 120 2
+	check $? "$name: the monitor's system_reset restarts the guest through SeaBIOS to its shell"
+	sleep 1
+	printf 'reboot -f\n' >&3
+	shell_n 120 3
+	check $? "$name: the guest's reboot=$3 restarts it through SeaBIOS to its shell"
+	printf 'info registers\n' >&4
+	sleep 3
+	tr -d '\r' <"$T/$name.mon" | grep -q "^RIP=[0-9a-f]\{16\} "
+	check $? "$name: the monitor's info registers shows the vCPU's registers"
+	printf 'quit\n' >&4
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 60 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	kill -KILL $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	exec 3>&- 4>&-
+	kill $mon 2>/dev/null
+	wait $mon 2>/dev/null
+	[ $rc = 0 ]
+	check $? "$name: the monitor's quit ends QEMU with status 0 (got $rc)"
+	if [ "$accel" = vmw86 ]; then
+		! grep -q "vmw86:" "$T/$name.err"
+		check $? "$name: the accelerator warned of nothing ($(grep -c "vmw86:" "$T/$name.err") lines)"
+	fi
+	tr -d '\r' <"$c" | grep -v "^\[" | sed "s/^/# $name| /"
+	sed "s/^/# $name stderr| /" "$T/$name.err"
+}
+
 # The err-level lines under vmw86 must be none, or also KVM's.
 errlog() { # NAME PEER
 	if [ ! -s "$T/$1.errn" ]; then
@@ -246,6 +391,20 @@ want vmw86-smp1 && boot vmw86-smp1 vmw86 1
 want vmw86-smp2 && boot vmw86-smp2 vmw86 2
 want kvm-smp1 && boot kvm-smp1 kvm 1
 want kvm-smp2 && boot kvm-smp2 kvm 2
+want vmw86-smp4 && boot vmw86-smp4 vmw86 4
+want kvm-smp4 && boot kvm-smp4 kvm 4
+machine=q35
+want vmw86-q35 && boot vmw86-q35 vmw86 2
+want kvm-q35 && boot kvm-q35 kvm 2
+machine=pc
+want vmw86-gdb && boot vmw86-gdb vmw86 1 gdb
+want kvm-gdb && boot kvm-gdb kvm 1 gdb
+want vmw86-reset-k && reset_boot vmw86-reset-k vmw86 k
+want vmw86-reset-t && reset_boot vmw86-reset-t vmw86 t
+want kvm-reset-k && reset_boot kvm-reset-k kvm k
+want kvm-reset-t && reset_boot kvm-reset-t kvm t
 errlog vmw86-smp1 kvm-smp1
 errlog vmw86-smp2 kvm-smp2
+errlog vmw86-smp4 kvm-smp4
+errlog vmw86-q35 kvm-q35
 rm -rf "$T"
