@@ -23,13 +23,15 @@
  * as child processes whose console this program reads. Figures 8a and 8b
  * boot it with a virtio disk on one image for both (bench/guest-disk-init).
  * Figure 9 boots one (bench/guest-net-init) with a virtio-net device on a
- * TAP, and receives what it sends here.
+ * TAP, and receives what it sends here. Figures 10a and 10b boot figure
+ * 4's guest through QEMU's pc machine and SeaBIOS, the same QEMU binary
+ * with -accel vmw86 and with -accel kvm.
  *
  * Settings come as environment variables, which is how the test machine's
  * init gets its kernel parameters:
  *   vmw86_bench_rounds=N   rounds (default 7)
  *   vmw86_bench_only=LIST  only these groups: io,cpuid,touch,thp,churn,
- *                          alive,kmem,boot,disk,net (default all)
+ *                          alive,kmem,boot,disk,net,qemu (default all)
  *   vmw86_bench_boot_rounds=N  rounds that boot guests (default 5; each
  *                          boot takes seconds, the other figures less)
  */
@@ -522,6 +524,10 @@ static const struct {
 	  "virtio-blk random 4 KiB O_DIRECT reads, one at a time" },
 	{ "9", "net_tx_mib_s", "net", "MiB/s", "higher",
 	  "TCP stream guest -> test machine, 8 MiB, virtio-net on a TAP (busybox nc)" },
+	{ "10a", "qemu_boot_s", "qemu", "s", "lower",
+	  "figure 4 by QEMU's pc machine (SeaBIOS), one binary: -accel vmw86 vs kvm" },
+	{ "10b", "qemu_compute_s", "qemu", "s", "lower",
+	  "figure 5a in that guest" },
 };
 
 /* ------------------------------------------------------------------
@@ -924,6 +930,27 @@ static const char *const qemu_disk_argv[] = {
 	"-kernel", guest_kernel, "-initrd", DISK_INITRD,
 	"-append", BOOT_CMDLINE, NULL
 };
+
+/*
+ * Figures 10a and 10b: QEMU's whole PC instead of microvm (-machine pc:
+ * SeaBIOS, its linuxboot option ROM loading -kernel, QEMU's own PIC, APIC,
+ * IOAPIC and PIT), from one binary, vmw86's build of QEMU (tools/qemu/),
+ * with -accel vmw86 and with -accel kvm, the command lines alike but for
+ * that. The guest and its port 0xf5 mark are figure 4's.
+ */
+#define QEMU_ACCEL_PATH		"/usr/bin/qemu-system-x86_64-vmw86"
+#define QEMU_PC_ARGV(accel) {						\
+	QEMU_ACCEL_PATH, "-machine", "pc", "-accel", accel, "-cpu", "max", \
+	"-L", "/usr/share/qemu", "-m", BOOT_RAM, "-smp", "1",		\
+	"-nodefaults", "-no-user-config", "-display", "none",		\
+	"-no-reboot", "-serial", "stdio",				\
+	"-chardev", "file,id=mark,path=/proc/self/fd/3",		\
+	"-device", "isa-debugcon,iobase=0xf5,chardev=mark",		\
+	"-kernel", guest_kernel, "-initrd", GUEST_INITRD,		\
+	"-append", BOOT_CMDLINE, NULL }
+
+static const char *const qemu_pc_vmw86_argv[] = QEMU_PC_ARGV("vmw86");
+static const char *const qemu_pc_kvm_argv[] = QEMU_PC_ARGV("kvm");
 
 /* One of a child's output pipes, read line by line. */
 struct stream {
@@ -1453,6 +1480,24 @@ static double compute_native(struct hv *hv)
 	return c.compute_ns;
 }
 
+/* A VM created and closed: the other hypervisor has let go of SVM. */
+static int svm_turn(struct hv *hv)
+{
+	struct vm vm;
+	int r = vm_create(hv, &vm, SMALL_RAM, false);
+
+	vm_destroy(&vm);
+	return r;
+}
+
+/* The line on the guest's console that powers it off, and its end. */
+static int guest_poweroff(struct child *c)
+{
+	if (write(c->in_fd, "\n", 1) != 1)
+		return fail("write to the guest's console");
+	return child_pump(c, true);
+}
+
 /*
  * 4, 5a-5e, 6e-6g: one boot of the guest under @hv's launcher, timed from
  * just before fork() to the guest's write to port 0xf5 as it reaches us
@@ -1468,17 +1513,13 @@ static void bench_boot(struct hv *hv, int round)
 	struct launcher_mem mem;
 	double native_ns, outside_ns;
 	char text[200];
-	struct vm vm;
 	struct child c;
 	int status;
 
-	/* The other hypervisor may still be letting go of SVM. */
-	if (vm_create(hv, &vm, SMALL_RAM, false)) {
-		vm_destroy(&vm);
+	if (svm_turn(hv)) {
 		put_error(hv, "boot_s", round);
 		return;
 	}
-	vm_destroy(&vm);
 
 	if (child_start(&c, qemu ? qemu_argv : vmw86_run_argv, qemu))
 		goto err;
@@ -1487,11 +1528,7 @@ static void bench_boot(struct hv *hv, int round)
 	c.kvm = qemu;
 	if (child_pump(&c, false) || launcher_mem(c.pid, &mem))
 		goto err_child;
-	if (write(c.in_fd, "\n", 1) != 1) {
-		fail("write to the guest's console");
-		goto err_child;
-	}
-	if (child_pump(&c, true))
+	if (guest_poweroff(&c))
 		goto err_child;
 	status = child_end(&c, false);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -1554,6 +1591,49 @@ err_child:
 	child_end(&c, true);
 err:
 	put_error(hv, "boot_s", round);
+}
+
+/*
+ * 10a, 10b: one boot of figure 4's guest by QEMU on -machine pc, with
+ * @hv's accelerator, timed as figure 4 (QEMU's debugcon byte on fd 3);
+ * then the program of figure 5 in it, and a line powers it off.
+ */
+static void bench_qemu(struct hv *hv, int round)
+{
+	struct child c;
+	int status;
+
+	if (svm_turn(hv)) {
+		put_error(hv, "qemu_boot_s", round);
+		return;
+	}
+
+	if (child_start(&c, hv == &hv_kvm ? qemu_pc_kvm_argv : qemu_pc_vmw86_argv,
+			true))
+		goto err;
+	if (child_pump(&c, false))
+		goto err_child;
+	if (guest_poweroff(&c))
+		goto err_child;
+	status = child_end(&c, false);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || !c.mark ||
+	    !c.compute_ok) {
+		child_dump(hv, &c);
+		snprintf(last_error, sizeof(last_error),
+			 "QEMU -accel %s: wait status 0x%x, %s", hv->name, status,
+			 !c.mark ? "no write to port 0xf5 seen" :
+			 "no or wrong result from the program in the guest");
+		goto err;
+	}
+	put_sample(hv, "qemu_boot_s", round, (c.mark - c.launch) / 1e9);
+	put_sample(hv, "qemu_compute_s", round, c.compute_ns / 1e9);
+	return;
+
+err_child:
+	child_dump(hv, &c);
+	child_end(&c, true);
+err:
+	put_error(hv, "qemu_boot_s", round);
 }
 
 /* ------------------------------------------------------------------
@@ -1764,7 +1844,6 @@ static void bench_net(struct hv *hv, int round)
 {
 	bool qemu = hv == &hv_kvm;
 	struct net_recv r;
-	struct vm vm;
 	struct child c;
 	int status;
 
@@ -1772,13 +1851,10 @@ static void bench_net(struct hv *hv, int round)
 		put_error(hv, "net_tx_mib_s", round);
 		return;
 	}
-	/* The other hypervisor may still be letting go of SVM. */
-	if (vm_create(hv, &vm, SMALL_RAM, false)) {
-		vm_destroy(&vm);
+	if (svm_turn(hv)) {
 		put_error(hv, "net_tx_mib_s", round);
 		return;
 	}
-	vm_destroy(&vm);
 
 	if (child_start(&c, qemu ? qemu_net_argv : vmw86_run_net_argv, false))
 		goto err;
@@ -1858,17 +1934,13 @@ static int disk_image(void)
 static void bench_disk(struct hv *hv, int round)
 {
 	bool qemu = hv == &hv_kvm;
-	struct vm vm;
 	struct child c;
 	int status;
 
-	/* The other hypervisor may still be letting go of SVM. */
-	if (vm_create(hv, &vm, SMALL_RAM, false)) {
-		vm_destroy(&vm);
+	if (svm_turn(hv)) {
 		put_error(hv, "disk_seq_mbs", round);
 		return;
 	}
-	vm_destroy(&vm);
 
 	if (disk_image())
 		goto err;
@@ -1920,6 +1992,18 @@ static const char *boot_missing(void)
 	return NULL;
 }
 
+/* Groups that boot guests: the first thing they miss, or NULL; "" if none. */
+static const char *group_missing(const char *group, const char *missing)
+{
+	if (!strcmp(group, "qemu"))
+		return missing ? missing :
+		       access(QEMU_ACCEL_PATH, X_OK) ? QEMU_ACCEL_PATH : NULL;
+	if (!strcmp(group, "boot") || !strcmp(group, "disk") ||
+	    !strcmp(group, "net"))
+		return missing;
+	return "";
+}
+
 /* ------------------------------------------------------------------
  * Rounds
  */
@@ -1956,6 +2040,7 @@ static const struct {
 	{ "boot", bench_boot },
 	{ "disk", bench_disk },
 	{ "net", bench_net },
+	{ "qemu", bench_qemu },
 };
 
 /* The device fd and run mapping size; an open fd holds no SVM. */
@@ -1999,11 +2084,11 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(figures); i++) {
 		if (!wanted(figures[i].group))
 			continue;
-		if ((!strcmp(figures[i].group, "boot") ||
-		     !strcmp(figures[i].group, "disk") ||
-		     !strcmp(figures[i].group, "net")) && missing)
+		const char *m = group_missing(figures[i].group, missing);
+
+		if (m && *m)
 			printf("VMW86-BENCH later %s not measured: %s (%s) missing\n",
-			       figures[i].id, figures[i].title, missing);
+			       figures[i].id, figures[i].title, m);
 		else
 			printf("VMW86-BENCH figure %s %s %s %s %s\n",
 			       figures[i].id, figures[i].key, figures[i].better,
@@ -2029,12 +2114,12 @@ int main(void)
 
 		printf("VMW86-BENCH round %d %s-first\n", round, first->name);
 		for (i = 0; i < ARRAY_SIZE(groups); i++) {
-			bool boot = !strcmp(groups[i].name, "boot") ||
-				    !strcmp(groups[i].name, "disk") ||
-				    !strcmp(groups[i].name, "net");
+			/* "" for a group that boots no guest. */
+			const char *m = group_missing(groups[i].name, missing);
+			bool boot = !m || *m;
 
 			if (!wanted(groups[i].name) ||
-			    (boot && (missing || round > boot_rounds)))
+			    (boot && (m || round > boot_rounds)))
 				continue;
 			groups[i].run(first, round);
 			groups[i].run(second, round);

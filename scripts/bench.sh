@@ -15,7 +15,8 @@
 #   VMW86_BENCH_BOOT_ROUNDS  of those, how many also boot guests (figures
 #                       4 to 6g, 8 and 9, tens of seconds a round; default 5)
 #   VMW86_BENCH_ONLY    only these groups of figures, comma separated:
-#                       io,cpuid,touch,thp,churn,alive,kmem,boot,disk,net
+#                       io,cpuid,touch,thp,churn,alive,kmem,boot,disk,net,
+#                       qemu
 #                       (default all)
 #   VMW86_BENCH_REV     build the module and vmw86-run from this git revision
 #                       instead of the working tree (e.g. HEAD, or a commit
@@ -105,6 +106,21 @@ ldd "$qemu_bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 
 		mkdir -p "$extra$(dirname "$lib")"
 		cp -L "$lib" "$extra$lib"
 	done
+# Figures 10a and 10b: vmw86's build of QEMU (-accel vmw86 and kvm), as
+# make check builds it (VMW86_QEMU_ACCEL=0: not measured), beside Debian's,
+# with the firmware of its pc machine.
+build_qemu_accel
+if [[ -n $QDIR ]]; then
+	cp -L "$QDIR/qemu-system-x86_64" "$extra/usr/bin/qemu-system-x86_64-vmw86"
+	cp -L /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
+		"$extra/usr/share/qemu/"
+	ldd "$QDIR/qemu-system-x86_64" |
+		awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' |
+		while read -r lib; do
+			mkdir -p "$extra$(dirname "$lib")"
+			cp -L "$lib" "$extra$lib"
+		done
+fi
 (cd "$extra" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -n -6 >>"$INITRD"
 
