@@ -64,6 +64,10 @@ build_qemu_accel
 # loads. Their TAP lines count as the tests do; "#" lines are shown, not
 # counted.
 total_p=0 total_f=0 total_s=0 all_ok=0 dkms_checked=0
+# What a wedged or stalled pass left, repeated just above the last line:
+# CI shows the end of this output, and the evidence printed with the pass
+# scrolls out of it.
+wedge_digest=''
 host_checks() {
 	local label=$1 status rest
 	shift
@@ -104,6 +108,19 @@ progress() {
 # $1 names the pass, $2 are its extra kernel parameters, $3 its CPUs, $4
 # the tests of run_list it runs. The nosvm pass runs nosvm_list instead, on
 # a CPU without SVM, with its own harness checks (init's nosvm mode).
+# wedge_digest PASS CONSOLE WEDGE-LOG: the few lines that say what stopped
+# a pass: wedge.sh's events, the first kernel stall report with its RIP and
+# call trace, the CPUs' state from QEMU, and the functions of their RIPs.
+wedge_digest() {
+	echo "check.sh: pass '$1' wedge digest (whole: $3):"
+	grep '^== ' "$3" | head -n 8
+	tr -d '\r' <"$2" | awk '
+		/watchdog: BUG: soft lockup|rcu: INFO: rcu_[a-z]+ (self-)?detected stall/ && !on { on = 1; print; next }
+		on && /RIP: 00|Call Trace|^\[ *[0-9.]+\]  [a-z_0-9.]+\+0x|CPU: [0-9]+ PID/ { print; if (++n >= 24) exit }
+	'
+	grep -E '^cpu [0-9]+: |^--- kernel-space|^ffff[0-9a-f]{12}' "$3" | head -n 16
+}
+
 run_pass() {
 	local name=$1 params=$2 smp=$3 tests=$4
 	local log=$BUILD/testvm-console${VMW86_LOG_TAG:+-$VMW86_LOG_TAG}-$1.log
@@ -193,6 +210,7 @@ run_pass() {
 		echo "---- $wedge_log ----"
 		cat "$wedge_log"
 		echo "----"
+		wedge_digest+=$(wedge_digest "$name" "$log" "$wedge_log")$'\n'
 	fi
 	# Every line but the count goes out as it is; the count is summed.
 	printf '%s\n' "$summary" | sed '$d'
@@ -244,6 +262,7 @@ for pass in ${VMW86_PASSES:-la57 no5lvl nosvm}; do
 	esac
 done
 
+[[ -z $wedge_digest ]] || printf '%s' "$wedge_digest"
 verdict=1
 line="$total_p passed, $total_f failed"
 ((total_s == 0)) || line="$line, $total_s skipped"
