@@ -28,6 +28,8 @@ pkgs=(
 	# package (scripts/qemu/build.sh): dpkg-source and the build's needs
 	dpkg-dev patch meson ninja-build pkg-config
 	libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
+	# and the -accel vmw86 flavour's user networking (-netdev user)
+	libslirp-dev
 	# reads a wedged test machine's QEMU (scripts/testvm/wedge.sh); the
 	# test machine's own debugger, gdb-minimal (vmw86_run_gdb), conflicts
 	# with it, so it is fetched, not installed (scripts/testvm/gdb-minimal.sh)

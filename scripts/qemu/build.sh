@@ -22,7 +22,8 @@
 # tree (the accelerator, target/i386/vmw86/) with the uapi header
 # (linux-headers/linux/vmw86.h, from include/uapi/linux/vmw86.h) and the
 # MMIO decoder the launcher shares (tools/lib/vmw86/), configured with
-# vmw86 and KVM (the peer it is compared with). It has a cache directory
+# vmw86 and KVM (the peer it is compared with), and with user networking
+# (libslirp) for its guests' NICs. It has a cache directory
 # of its own (<version>-accel-<hash>), so the test machine's QEMU is
 # neither rebuilt nor changed by it; the copied files are not in the key:
 # when they change, the next run copies them and ninja rebuilds what
@@ -80,7 +81,9 @@ case $flavour in
 test) ;;
 accel)
 	tree=$(cd "$here/../.." && pwd)
-	config+=(--enable-vmw86 --enable-kvm)
+	# slirp: -netdev user, for the guest's NIC in qemu_accel (only here,
+	# so that the test machine's QEMU keeps its key).
+	config+=(--enable-vmw86 --enable-kvm --enable-slirp)
 	mapfile -t -O "${#patches[@]}" patches < <(find "$tree/tools/qemu/patches" -name '*.patch' | sort)
 	tag=-accel
 	;;
