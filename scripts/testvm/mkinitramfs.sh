@@ -29,6 +29,7 @@
 #   /usr/share/qemu/*              the firmware it loads for -machine pc:
 #                                  SeaBIOS, linuxboot_dma.bin, kvmvapic.bin
 #   /tests/<its tests>             after the launcher's in run_list
+#   /tests/*.cpio.gz               their guests (guest-devices.cpio.gz)
 #   with -d DKMS_KO -e "NAME...":
 #   /dkms/vmw86.ko                 the module DKMS built from the packages
 #                                  (scripts/dkms-test.sh), as DKMS left it
@@ -255,6 +256,7 @@ if [[ -n $qdir ]]; then
 		[[ -r $f ]] || die "$f missing (packages seabios, qemu-system-data)"
 		cp -L "$f" "$root/usr/share/qemu/"
 	done
+	install -m 0644 "$qdir"/*.cpio.gz "$root/tests/"
 	cat "$qdir/run_list" >>"$all_list"
 fi
 

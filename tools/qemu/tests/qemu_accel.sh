@@ -22,6 +22,14 @@
 #   configuration space through MMIO), under vmw86 and under KVM.
 # - gdb on QEMU's gdbstub (gdb_session), and resets (reset_boot), under
 #   vmw86 and under KVM.
+# - QEMU's own devices (dev boots, on 2 vCPUs, under vmw86 and under KVM):
+#   a virtio-blk-pci disk and an AHCI disk (ide-hd) on raw image files of
+#   random data written here, which the guest reads back with their MD5s,
+#   then copies the first onto the second, whose file must then hold it;
+#   an e1000 NIC on QEMU's user networking (slirp), through whose gateway
+#   the guest fetches a file from busybox httpd here, with its MD5. The
+#   guest is the shell guest with the guest kernel's drivers for these
+#   (guest-devices.cpio.gz, scripts/testvm/common.sh), loaded by the test.
 # The guest's console is copied here with a "# NAME| " prefix.
 # Runs in the test machine (busybox sh), prints TAP.
 
@@ -30,16 +38,17 @@
 Q=${QEMU:-/bin/qemu-system-x86_64}
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=${0%/*}/guest-shell.cpio.gz
+DEV_GUEST=${0%/*}/guest-devices.cpio.gz
 T=$(mktemp -d)
 n=0
 # shellcheck source=SCRIPTDIR/../../vmw86-run/tests/tap-lib.sh
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..100"
+echo "1..126"
 
-if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
-	echo "Bail out! missing $Q, $KERNEL or $GUEST"
+if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ] || [ ! -r "$DEV_GUEST" ]; then
+	echo "Bail out! missing $Q, $KERNEL, $GUEST or $DEV_GUEST"
 	exit 1
 fi
 
@@ -47,7 +56,7 @@ fi
 # console on stdio, and unless QEMU_REBOOT=1 no reboot (a reset ends QEMU,
 # status 0 as well: the tests below tell them apart by the guest's own
 # words); QEMU_APPEND adds to the kernel's command line, QEMU_MACHINE is
-# -machine (pc unless said).
+# -machine (pc unless said), QEMU_INITRD the guest ($GUEST unless said).
 # $T/qemu ACCEL SMP [QEMU-ARG...]: a script, so that timeout can run it.
 cat >"$T/qemu" <<EOF
 #!/bin/sh
@@ -57,7 +66,7 @@ shift 2
 exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine "\${QEMU_MACHINE:-pc}" \\
 	-cpu max -m 256 \\
 	-smp "\$smp" -nodefaults -no-user-config -display none \\
-	-serial stdio -kernel "$KERNEL" -initrd "$GUEST" \\
+	-serial stdio -kernel "$KERNEL" -initrd "\${QEMU_INITRD:-$GUEST}" \\
 	-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@"
 EOF
 chmod +x "$T/qemu"
@@ -198,13 +207,86 @@ gdb_session() { # NAME
 	sed "s/^/# $1 gdb| /" "$T/$1.gdbout"
 }
 
-# boot NAME ACCEL SMP [gdb]: one boot, its checks, its console in the log;
-# with gdb, QEMU waits for gdb_session first. On -machine $machine.
+# ask PREFIX SECONDS COMMAND: what COMMAND, typed into the guest's shell,
+# prints there (stdout and stderr, on one line), or nothing when no answer
+# came within SECONDS. The typed line spells PREFIX apart ("PRE""FIX-"),
+# so that the console's echo of it is never taken for the answer.
+ask() {
+	printf '%s\n' "a=\$( { $3; } 2>&1 | tr '\\n' ' '); echo \"$1\"\"-\${a% }-END\"" >&3
+	wait_for "$c" "$1-.*-END" "$2"
+	answer "$c" "$1"
+}
+
+# The dev boots' devices (devices_setup): two disks on raw image files of
+# random data, and an e1000 NIC on user networking, whose gateway
+# (10.0.2.2) is this machine's loopback, where httpd serves a third such
+# file; new files for every boot. Sets $devargs, QEMU's options for them.
+devices_setup() {
+	mkdir -p "$T/www"
+	for f in vd sd www/blob; do
+		dd if=/dev/urandom of="$T/$f" bs=1M count=4 2>/dev/null
+	done
+	vd_md5=$(md5sum <"$T/vd" | cut -d' ' -f1)
+	sd_md5=$(md5sum <"$T/sd" | cut -d' ' -f1)
+	blob_md5=$(md5sum <"$T/www/blob" | cut -d' ' -f1)
+	if [ -z "${httpd:-}" ]; then
+		httpd -f -p 127.0.0.1:8080 -h "$T/www" &
+		httpd=$!
+	fi
+	# romfile=: no PXE option ROM (the test machine has none to give).
+	devargs="-drive file=$T/vd,format=raw,if=none,id=vd -device virtio-blk-pci,drive=vd
+		-drive file=$T/sd,format=raw,if=none,id=sd -device ahci,id=ahci
+		-device ide-hd,drive=sd,bus=ahci.0
+		-netdev user,id=net -device e1000,netdev=net,romfile="
+}
+
+# devices_guest: the dev boot's checks in its guest, which has reached its
+# shell (or not: then each fails at once, without an answer).
+devices_guest() {
+	# The drivers, in the order mkguest.sh resolved (each after what it
+	# needs); PCI probes each device as its driver registers.
+	v=$(ask MODS $((wait_s * 2)) 'n=0; for m in $(cat /lib/modules/order); do insmod /lib/modules/$m && n=$((n + 1)); done; echo $n of $(wc -l </lib/modules/order) loaded')
+	# shellcheck disable=SC2086 # the answer's words
+	set -- $v
+	[ $# = 4 ] && [ "$4" = loaded ] && [ "$1" = "$3" ] && [ "$1" != 0 ]
+	check $? "$name: the guest's drivers for virtio-pci, AHCI and e1000 load (${v:-no answer})"
+	# blk DEV: DEV's MD5, once it is there (libata probes its ports
+	# after ahci has loaded).
+	printf '%s\n' 'blk() { i=0; while [ ! -b "$1" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done; md5sum <"$1" | cut -d" " -f1; }' >&3
+	v=$(ask VDSUM $((wait_s * 2)) 'blk /dev/vda')
+	[ "$v" = "$vd_md5" ]
+	check $? "$name: the guest reads the virtio-blk-pci disk (md5 ${v:-no answer}, want $vd_md5)"
+	v=$(ask SDSUM $((wait_s * 2)) 'blk /dev/sda')
+	[ "$v" = "$sd_md5" ]
+	check $? "$name: the guest reads the AHCI disk (md5 ${v:-no answer}, want $sd_md5)"
+	v=$(ask SDCOPY $((wait_s * 2)) 'if dd if=/dev/vda of=/dev/sda bs=64k conv=fsync 2>/dd.err; then echo 3 >/proc/sys/vm/drop_caches; blk /dev/sda; else cat /dd.err; fi')
+	[ "$v" = "$vd_md5" ]
+	check $? "$name: the guest copies the virtio-blk-pci disk onto the AHCI disk and reads the copy back (md5 ${v:-no answer}, want $vd_md5)"
+	# eth0 (no udev to rename it) on slirp's network, once e1000 says
+	# its link is up; the answer is the MD5 and the seconds it took.
+	v=$(ask NET $((wait_s * 3)) 'ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; i=0; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done; s=$(date +%s); wget -q -O - http://10.0.2.2:8080/blob | md5sum | cut -d" " -f1; echo $(($(date +%s) - s)) s')
+	[ "${v%% *}" = "$blob_md5" ]
+	check $? "$name: the guest fetches 4 MiB over TCP from httpd here through e1000 and slirp (md5 ${v:-no answer}, want $blob_md5)"
+}
+
+# devices_file: after the dev boot, what the guest wrote to the AHCI disk
+# is in its image file.
+devices_file() {
+	v=$(md5sum <"$T/sd" | cut -d' ' -f1)
+	[ "$v" = "$vd_md5" ]
+	check $? "$name: the AHCI disk's image file holds the copy the guest wrote (md5 $v, want $vd_md5)"
+}
+
+# boot NAME ACCEL SMP [gdb|dev]: one boot, its checks, its console in the
+# log; with gdb, QEMU waits for gdb_session first; with dev, it has the
+# devices of devices_setup, and the guest their drivers. On -machine
+# $machine.
 machine=pc
 boot() {
 	name=$1 accel=$2 smp=$3 c=$T/$1.console
-	debug=
+	debug="" initrd="" devargs=""
 	[ "${4:-}" = gdb ] && debug="-S -gdb tcp:127.0.0.1:1234"
+	[ "${4:-}" = dev ] && initrd=$DEV_GUEST && devices_setup
 	rm -f "$T/in"
 	mkfifo "$T/in"
 	start=$(cut -d' ' -f1 /proc/uptime)
@@ -212,11 +294,11 @@ boot() {
 	# QEMU's monitor on two fifos, to read the vCPUs of a boot that stops.
 	rm -f "$T/mon.in" "$T/mon.out"
 	mkfifo "$T/mon.in" "$T/mon.out"
-	# shellcheck disable=SC2086 # $debug is two options or none
-	QEMU_MACHINE=$machine timeout 600 "$T/qemu" "$accel" "$smp" \
+	# shellcheck disable=SC2086 # $debug and $devargs are options or none
+	QEMU_MACHINE=$machine QEMU_INITRD=$initrd timeout 600 "$T/qemu" "$accel" "$smp" \
 		-chardev "file,id=seabios,path=$T/$name.seabios" \
 		-device isa-debugcon,iobase=0x402,chardev=seabios \
-		-monitor "pipe:$T/mon" $debug \
+		-monitor "pipe:$T/mon" $debug $devargs \
 		<"$T/in" >"$c" 2>"$T/$name.err" &
 	pid=$!
 	exec 3>"$T/in"
@@ -276,6 +358,7 @@ boot() {
 	printf 'for i in $(seq %s); do (seq 20000 | awk "{s+=\\$1} END {print s}") & done >/sums; wait; echo PAR-$(sort -u /sums | tr "\\n" ,)$(wc -l </sums)-END\n' "$smp" >&3
 	wait_for "$c" "PAR-200010000,$smp-END" $((wait_s * 2))
 	check $? "$name: a computation on every CPU gives the right sums"
+	[ "${4:-}" = dev ] && devices_guest
 	# Every kernel message of priority err or worse (<0>-<3>), untimed.
 	printf 'dmesg -r | grep -E "^<[0-3]>" | sed -e "s/^<[0-3]>\\[[ 0-9.]*\\] //" -e "s/^/ERRLOG /"; echo ERRN-$(dmesg -r | grep -cE "^<[0-3]>")-END\n' >&3
 	wait_for "$c" "ERRN-[0-9]*-END" $wait_s && answer "$c" ERRN >"$T/$name.errn"
@@ -297,6 +380,7 @@ boot() {
 	wait $mon 2>/dev/null
 	[ $rc = 0 ] && tr -d '\r' <"$c" | grep -q "reboot: Power down"
 	check $? "$name: leaving the shell powers the guest off: QEMU exits 0 (got $rc)"
+	[ "${4:-}" = dev ] && devices_file
 	# The accelerator warns of what it dropped or could not do.
 	if [ "$accel" = vmw86 ]; then
 		! grep -q "vmw86:" "$T/$name.err"
@@ -397,6 +481,8 @@ machine=q35
 want vmw86-q35 && boot vmw86-q35 vmw86 2
 want kvm-q35 && boot kvm-q35 kvm 2
 machine=pc
+want vmw86-dev && boot vmw86-dev vmw86 2 dev
+want kvm-dev && boot kvm-dev kvm 2 dev
 want vmw86-gdb && boot vmw86-gdb vmw86 1 gdb
 want kvm-gdb && boot kvm-gdb kvm 1 gdb
 want vmw86-reset-k && reset_boot vmw86-reset-k vmw86 k
@@ -407,4 +493,6 @@ errlog vmw86-smp1 kvm-smp1
 errlog vmw86-smp2 kvm-smp2
 errlog vmw86-smp4 kvm-smp4
 errlog vmw86-q35 kvm-q35
+errlog vmw86-dev kvm-dev
+[ -z "${httpd:-}" ] || kill "$httpd"
 rm -rf "$T"
