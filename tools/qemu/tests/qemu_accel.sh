@@ -378,6 +378,7 @@ boot() {
 	exec 3>&- 4>&-
 	kill $mon 2>/dev/null
 	wait $mon 2>/dev/null
+	echo "# $name: $(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime) s from QEMU's start to its end"
 	[ $rc = 0 ] && tr -d '\r' <"$c" | grep -q "reboot: Power down"
 	check $? "$name: leaving the shell powers the guest off: QEMU exits 0 (got $rc)"
 	[ "${4:-}" = dev ] && devices_file
