@@ -253,20 +253,22 @@ devices_guest() {
 	# blk DEV: DEV's MD5, once it is there (libata probes its ports
 	# after ahci has loaded).
 	printf '%s\n' 'blk() { i=0; while [ ! -b "$1" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done; md5sum <"$1" | cut -d" " -f1; }' >&3
-	v=$(ask VDSUM $((wait_s * 2)) 'blk /dev/vda')
-	[ "$v" = "$vd_md5" ]
-	check $? "$name: the guest reads the virtio-blk-pci disk (md5 ${v:-no answer}, want $vd_md5)"
-	v=$(ask SDSUM $((wait_s * 2)) 'blk /dev/sda')
-	[ "$v" = "$sd_md5" ]
-	check $? "$name: the guest reads the AHCI disk (md5 ${v:-no answer}, want $sd_md5)"
-	v=$(ask SDCOPY $((wait_s * 2)) 'if dd if=/dev/vda of=/dev/sda bs=64k conv=fsync 2>/dd.err; then echo 3 >/proc/sys/vm/drop_caches; blk /dev/sda; else cat /dd.err; fi')
-	[ "$v" = "$vd_md5" ]
-	check $? "$name: the guest copies the virtio-blk-pci disk onto the AHCI disk and reads the copy back (md5 ${v:-no answer}, want $vd_md5)"
+	md5_check VDSUM 'blk /dev/vda' "$vd_md5" "the guest reads the virtio-blk-pci disk"
+	md5_check SDSUM 'blk /dev/sda' "$sd_md5" "the guest reads the AHCI disk"
+	md5_check SDCOPY 'if dd if=/dev/vda of=/dev/sda bs=64k conv=fsync 2>/dd.err; then echo 3 >/proc/sys/vm/drop_caches; blk /dev/sda; else cat /dd.err; fi' \
+		"$vd_md5" "the guest copies the virtio-blk-pci disk onto the AHCI disk and reads the copy back"
 	# eth0 (no udev to rename it) on slirp's network, once e1000 says
 	# its link is up; the answer is the MD5 and the seconds it took.
-	v=$(ask NET $((wait_s * 3)) 'ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; i=0; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done; s=$(date +%s); wget -q -O - http://10.0.2.2:8080/blob | md5sum | cut -d" " -f1; echo $(($(date +%s) - s)) s')
-	[ "${v%% *}" = "$blob_md5" ]
-	check $? "$name: the guest fetches 4 MiB over TCP from httpd here through e1000 and slirp (md5 ${v:-no answer}, want $blob_md5)"
+	md5_check NET 'ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; i=0; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done; s=$(date +%s); wget -q -O - http://10.0.2.2:8080/blob | md5sum | cut -d" " -f1; echo $(($(date +%s) - s)) s' \
+		"$blob_md5" "the guest fetches 4 MiB over TCP from httpd here through e1000 and slirp"
+}
+
+# md5_check PREFIX COMMAND MD5 WHAT: the check WHAT, that the answer to
+# COMMAND (ask) starts with MD5; up to two minutes for it.
+md5_check() {
+	v=$(ask "$1" $((wait_s * 2)) "$2")
+	[ "${v%% *}" = "$3" ]
+	check $? "$name: $4 (md5 ${v:-no answer}, want $3)"
 }
 
 # devices_file: after the dev boot, what the guest wrote to the AHCI disk
