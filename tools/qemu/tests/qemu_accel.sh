@@ -279,6 +279,9 @@ devices_file() {
 	check $? "$name: the AHCI disk's image file holds the copy the guest wrote (md5 $v, want $vd_md5)"
 }
 
+# since UPTIME: the seconds since /proc/uptime said UPTIME.
+since() { awk -v s="$1" '{ printf "%.1f", $1 - s }' /proc/uptime; }
+
 # boot NAME ACCEL SMP [gdb|dev]: one boot, its checks, its console in the
 # log; with gdb, QEMU waits for gdb_session first; with dev, it has the
 # devices of devices_setup, and the guest their drivers. On -machine
@@ -315,8 +318,7 @@ boot() {
 	fi
 	wait_s=60
 	if wait_for "$c" "VMW86RUN-GUEST-SHELL" "${qemu_accel_shell_wait:-420}"; then
-		up=$(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime)
-		ok "$name: the guest reaches its shell through SeaBIOS ($up s)"
+		ok "$name: the guest reaches its shell through SeaBIOS ($(since "$start") s)"
 	else
 		notok "$name: the guest reaches its shell through SeaBIOS"
 		tail -n 40 "$T/$name.seabios" | sed "s/^/# $name seabios| /"
@@ -380,7 +382,7 @@ boot() {
 	exec 3>&- 4>&-
 	kill $mon 2>/dev/null
 	wait $mon 2>/dev/null
-	echo "# $name: $(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime) s from QEMU's start to its end"
+	echo "# $name: $(since "$start") s from QEMU's start to its end"
 	[ $rc = 0 ] && tr -d '\r' <"$c" | grep -q "reboot: Power down"
 	check $? "$name: leaving the shell powers the guest off: QEMU exits 0 (got $rc)"
 	[ "${4:-}" = dev ] && devices_file
