@@ -112,7 +112,7 @@ build_qemu_accel() {
 	# Three refusals, fourteen boots to the shell (1, 2 and 4 vCPUs, q35,
 	# gdb, QEMU's disks and NIC) and four of resets, under vmw86 and KVM:
 	# about 8 minutes in the test machine (407 s on two idle cores before
-	# the two dev boots, which took 35 s each on two busy ones).
+	# the two dev boots, which took 33-66 s each on two busy ones).
 	echo "qemu_accel 1500" >"$QDIR/run_list"
 }
 
