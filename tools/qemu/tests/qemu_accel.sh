@@ -6,8 +6,9 @@
 # with the same QEMU binary under -accel kvm as the peer (Debian's
 # kvm-amd, loaded by the test machine's init; vmw86 and KVM take turns).
 # - Bad input ends QEMU with one line and a non-zero status before any
-#   guest runs: no /dev/vmw86, more vCPUs than vmw86 has, SVM taken by a
-#   KVM guest running beside it.
+#   guest runs: no /dev/vmw86, a user without permission on it, more
+#   vCPUs than vmw86 has, SVM taken by a KVM guest running beside it (and
+#   in the nosvm pass, a CPU without SVM: scripts/testvm/init).
 # - Debian's kernel (the test machine's own file) and the launcher tests'
 #   shell guest (guest-shell.cpio.gz) boot through SeaBIOS and the
 #   linuxboot option ROM on "-machine pc -cpu max" to the guest's shell,
@@ -36,7 +37,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..100"
+echo "1..101"
 
 if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $Q, $KERNEL or $GUEST"
@@ -63,11 +64,20 @@ EOF
 chmod +x "$T/qemu"
 
 # bad_qemu NAME REGEX ACCEL SMP: that QEMU fails at once, saying REGEX
-# (its own line, and QEMU's "failed to initialize" after it).
+# (its own line, and QEMU's "failed to initialize" after it). With
+# BAD_QEMU_USER set, QEMU runs as that user, on a command line of its own:
+# another user cannot reach $T (mktemp -d makes it 0700), and QEMU refuses
+# before it opens any file the line names.
 bad_qemu() {
 	name=$1 re=$2
 	shift 2
-	timeout 60 "$T/qemu" "$@" >"$T/out" 2>"$T/err" </dev/null
+	if [ -n "${BAD_QEMU_USER:-}" ]; then
+		timeout 60 su -s /bin/sh "$BAD_QEMU_USER" -c \
+			"exec $Q -L /usr/share/qemu -accel $1 -smp $2 -machine pc -m 64 -nodefaults -no-user-config -display none" \
+			>"$T/out" 2>"$T/err" </dev/null
+	else
+		timeout 60 "$T/qemu" "$@" >"$T/out" 2>"$T/err" </dev/null
+	fi
 	rc=$?
 	if [ $rc != 0 ] && [ $rc != 143 ] && grep -qE -e "$re" "$T/err" &&
 	   [ "$(grep -c . "$T/err")" -le 2 ] && [ ! -s "$T/out" ]; then
@@ -103,6 +113,15 @@ trap '' PIPE
 mv /dev/vmw86 /dev/vmw86.away
 bad_qemu "no /dev/vmw86" "vmw86: no /dev/vmw86" vmw86 1
 mv /dev/vmw86.away /dev/vmw86
+# A user who is neither root nor in the node's group (the udev rule's
+# vmw86): nobody, with the node 0600.
+grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+mode=$(stat -c %a /dev/vmw86)
+chmod 0600 /dev/vmw86
+BAD_QEMU_USER=nobody bad_qemu "no permission on /dev/vmw86" \
+	"vmw86: /dev/vmw86: permission denied" vmw86 1
+chmod "$mode" /dev/vmw86
 bad_qemu "more vCPUs than vmw86 runs" "vmw86: 100 vCPUs asked for, vmw86 runs at most" vmw86 100
 # A KVM guest that holds SVM: QEMU -S (paused, but its VM exists).
 "$T/qemu" kvm 1 -S </dev/null >/dev/null 2>&1 &
