@@ -23,6 +23,8 @@
 #   configuration space through MMIO), under vmw86 and under KVM.
 # - gdb on QEMU's gdbstub (gdb_session), and resets (reset_boot), under
 #   vmw86 and under KVM.
+# - "-cpu host" and "-cpu EPYC" (on 2 and 1 vCPUs) under both; a feature
+#   vmw86 lacks is refused with QEMU's warning (with enforce: an error).
 # The guest's console is copied here with a "# NAME| " prefix.
 # Runs in the test machine (busybox sh), prints TAP.
 
@@ -37,7 +39,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..101"
+echo "1..130"
 
 if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $Q, $KERNEL or $GUEST"
@@ -48,7 +50,7 @@ fi
 # console on stdio, and unless QEMU_REBOOT=1 no reboot (a reset ends QEMU,
 # status 0 as well: the tests below tell them apart by the guest's own
 # words); QEMU_APPEND adds to the kernel's command line, QEMU_MACHINE is
-# -machine (pc unless said).
+# -machine (pc unless said), QEMU_CPU -cpu (max unless said).
 # $T/qemu ACCEL SMP [QEMU-ARG...]: a script, so that timeout can run it.
 cat >"$T/qemu" <<EOF
 #!/bin/sh
@@ -56,7 +58,7 @@ accel=\$1 smp=\$2
 shift 2
 [ "\${QEMU_REBOOT:-0}" = 1 ] || set -- -no-reboot "\$@"
 exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine "\${QEMU_MACHINE:-pc}" \\
-	-cpu max -m 256 \\
+	-cpu "\${QEMU_CPU:-max}" -m 256 \\
 	-smp "\$smp" -nodefaults -no-user-config -display none \\
 	-serial stdio -kernel "$KERNEL" -initrd "$GUEST" \\
 	-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@"
@@ -67,7 +69,7 @@ chmod +x "$T/qemu"
 # (its own line, and QEMU's "failed to initialize" after it). With
 # BAD_QEMU_USER set, QEMU runs as that user, on a command line of its own:
 # another user cannot reach $T (mktemp -d makes it 0700), and QEMU refuses
-# before it opens any file the line names.
+# before it opens any file the line names. BAD_QEMU_CPU is -cpu (max).
 bad_qemu() {
 	name=$1 re=$2
 	shift 2
@@ -76,7 +78,8 @@ bad_qemu() {
 			"exec $Q -L /usr/share/qemu -accel $1 -smp $2 -machine pc -m 64 -nodefaults -no-user-config -display none" \
 			>"$T/out" 2>"$T/err" </dev/null
 	else
-		timeout 60 "$T/qemu" "$@" >"$T/out" 2>"$T/err" </dev/null
+		QEMU_CPU=${BAD_QEMU_CPU:-max} timeout 60 "$T/qemu" "$@" \
+			>"$T/out" 2>"$T/err" </dev/null
 	fi
 	rc=$?
 	if [ $rc != 0 ] && [ $rc != 143 ] && grep -qE -e "$re" "$T/err" &&
@@ -123,6 +126,11 @@ BAD_QEMU_USER=nobody bad_qemu "no permission on /dev/vmw86" \
 	"vmw86: /dev/vmw86: permission denied" vmw86 1
 chmod "$mode" /dev/vmw86
 bad_qemu "more vCPUs than vmw86 runs" "vmw86: 100 vCPUs asked for, vmw86 runs at most" vmw86 100
+# A CPU feature vmw86 does not offer (its guests get no SVM of their own),
+# asked for with enforce: QEMU's warning names it, as under KVM, and
+# enforce makes it fatal.
+BAD_QEMU_CPU=max,+svm,enforce bad_qemu "a CPU feature vmw86 lacks, with enforce" \
+	"host doesn't support requested feature: CPUID.80000001H:ECX.svm" vmw86 1
 # A KVM guest that holds SVM: QEMU -S (paused, but its VM exists).
 "$T/qemu" kvm 1 -S </dev/null >/dev/null 2>&1 &
 kvm=$!
@@ -218,8 +226,9 @@ gdb_session() { # NAME
 }
 
 # boot NAME ACCEL SMP [gdb]: one boot, its checks, its console in the log;
-# with gdb, QEMU waits for gdb_session first. On -machine $machine.
-machine=pc
+# with gdb, QEMU waits for gdb_session first. On -machine $machine, with
+# -cpu $cpu.
+machine=pc cpu=max
 boot() {
 	name=$1 accel=$2 smp=$3 c=$T/$1.console
 	debug=
@@ -232,7 +241,7 @@ boot() {
 	rm -f "$T/mon.in" "$T/mon.out"
 	mkfifo "$T/mon.in" "$T/mon.out"
 	# shellcheck disable=SC2086 # $debug is two options or none
-	QEMU_MACHINE=$machine timeout 600 "$T/qemu" "$accel" "$smp" \
+	QEMU_MACHINE=$machine QEMU_CPU=$cpu timeout 600 "$T/qemu" "$accel" "$smp" \
 		-chardev "file,id=seabios,path=$T/$name.seabios" \
 		-device isa-debugcon,iobase=0x402,chardev=seabios \
 		-monitor "pipe:$T/mon" $debug \
@@ -418,6 +427,15 @@ want kvm-q35 && boot kvm-q35 kvm 2
 machine=pc
 want vmw86-gdb && boot vmw86-gdb vmw86 1 gdb
 want kvm-gdb && boot kvm-gdb kvm 1 gdb
+# The host's CPU (vmw86-cpu.c: its vendor, model and brand, with what
+# vmw86 offers), and a named model.
+cpu=host
+want vmw86-host && boot vmw86-host vmw86 2
+want kvm-host && boot kvm-host kvm 2
+cpu=EPYC
+want vmw86-epyc && boot vmw86-epyc vmw86 1
+want kvm-epyc && boot kvm-epyc kvm 1
+cpu=max
 want vmw86-reset-k && reset_boot vmw86-reset-k vmw86 k
 want vmw86-reset-t && reset_boot vmw86-reset-t vmw86 t
 want kvm-reset-k && reset_boot kvm-reset-k kvm k
@@ -426,4 +444,6 @@ errlog vmw86-smp1 kvm-smp1
 errlog vmw86-smp2 kvm-smp2
 errlog vmw86-smp4 kvm-smp4
 errlog vmw86-q35 kvm-q35
+errlog vmw86-host kvm-host
+errlog vmw86-epyc kvm-epyc
 rm -rf "$T"
