@@ -12,8 +12,9 @@
 #   VMW86_TEST_TIMEOUT  seconds per test binary (default 300; a second field
 #                       in run_list overrides it for one binary)
 #   VMW86_PASSES        test machine boots to run the suite in (default
-#                       "la57 no5lvl nosvm": the suite with 5- and with
-#                       4-level host paging, each on two CPUs, then a CPU
+#                       "la57 qemu no5lvl nosvm": the suite with 5-level
+#                       host paging, QEMU's -accel vmw86 test, the suite
+#                       with 4-level paging, each on two CPUs, then a CPU
 #                       without SVM, where vmw86 must refuse to load)
 #   VMW86_SMP, VMW86_MEM, VMW86_APPEND, VMW86_QEMU_ARGS   test machine shape
 #   VMW86_KO, VMW86_SELFTESTS   prebuilt module / test directory (skip make)
@@ -131,6 +132,8 @@ run_pass() {
 	if [[ $name == nosvm ]]; then
 		mode=nosvm cpu=max,-svm pack=(-a -L nosvm_list)
 		checks="nosvm_cpu nosvm_load_refused nosvm_load_message nosvm_devname nosvm_autoload kernel_log_clean"
+		# QEMU's -accel vmw86 there refuses too (init).
+		[[ -z $QDIR ]] || checks="$checks nosvm_qemu"
 	fi
 
 	# The la57 pass also loads the module DKMS built (dkms-test.sh) once
@@ -145,8 +148,12 @@ run_pass() {
 			total_f=$((total_f + 1)) all_ok=1
 		fi
 	fi
-	VMW86_TESTS=$tests DKMS_KO=$dkms_ko DKMS_TESTS=${VMW86_DKMS_TESTS:-modes} \
-		pack_initramfs "${pack[@]}"
+	# QEMU and its firmware only go into a pass that runs its test, and
+	# into nosvm's, where it must refuse to start.
+	local qdir=$QDIR
+	[[ -n $qemu_pass && $name != qemu && $name != nosvm ]] && qdir=
+	QDIR=$qdir VMW86_TESTS=$tests DKMS_KO=$dkms_ko \
+		DKMS_TESTS=${VMW86_DKMS_TESTS:-modes} pack_initramfs "${pack[@]}"
 	echo "check.sh: pass '$name': booting the test machine (kernel $KVER," \
 		"$smp CPUs${params:+, $params}${pack:+, -cpu $cpu}, limit ${timeout_s}s); console: $log"
 	SECONDS=0
@@ -235,6 +242,15 @@ smp_tests="cpus lapic smp vmw86_run_shell"
 # guest boots each) run in the la57 pass only, and so does QEMU's -accel
 # vmw86 (qemu_accel: four boots through SeaBIOS).
 la57_only="vmw86_run_tty vmw86_run_disk vmw86_run_rng vmw86_run_net vmw86_run_stat qemu_accel"
+# QEMU's tests (qemu_accel) have a boot of their own, the "qemu" pass, when
+# it is one of the passes: they take longer than the rest of the suite, and
+# a QEMU that stops the test machine then costs only their own results,
+# within their own time limit.
+passes=${VMW86_PASSES:-la57 qemu no5lvl nosvm}
+qemu_tests=''
+[[ -z $QDIR ]] || qemu_tests=$(awk '{ print $1 }' "$QDIR/run_list" | tr '\n' ' ')
+qemu_pass=''
+[[ " $passes " == *" qemu "* ]] && qemu_pass=1
 if [[ -n ${VMW86_TESTS:-} ]]; then
 	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS la57_only=
 else
@@ -247,18 +263,43 @@ else
 		total_s=$((total_s + 1))
 	done
 fi
-for pass in ${VMW86_PASSES:-la57 no5lvl nosvm}; do
+# without QDIR's tests ($1: a list), when the qemu pass runs them
+without_qemu() {
+	local t tests=" $1 "
+	if [[ -n $qemu_pass ]]; then
+		for t in $qemu_tests; do tests=${tests// $t / }; done
+	fi
+	echo "$tests"
+}
+# QDIR's tests among $all_tests
+qemu_only() {
+	local t tests=''
+	for t in $qemu_tests; do
+		[[ " ${all_tests//,/ } " == *" $t "* ]] && tests+="$t "
+	done
+	echo "$tests"
+}
+for pass in $passes; do
 	case $pass in
-	la57) run_pass la57 "" "${VMW86_SMP:-2}" "$all_tests" ;;
+	la57)
+		tests=$(without_qemu "${all_tests//,/ }")
+		[[ -n ${tests// /} ]] && run_pass la57 "" "${VMW86_SMP:-2}" "$tests" ;;
+	qemu)
+		tests=$(qemu_only)
+		if [[ -z $QDIR ]]; then
+			echo "check.sh: pass 'qemu': none (VMW86_QEMU_ACCEL=0)"
+		elif [[ -n ${tests// /} ]]; then
+			run_pass qemu "" "${VMW86_SMP:-2}" "$tests"
+		fi ;;
 	no5lvl)
-		tests=" $all_tests "
+		tests=" $(without_qemu "${all_tests//,/ }") "
 		for t in $la57_only; do tests=${tests// $t / }; done
-		run_pass no5lvl no5lvl "${VMW86_SMP:-2}" "$tests" ;;
+		[[ -n ${tests// /} ]] && run_pass no5lvl no5lvl "${VMW86_SMP:-2}" "$tests" ;;
 	smp2) run_pass smp2 "" 2 "$smp_tests" ;;
 	# A host without SVM, where the package installed vmw86 all the same:
 	# the load fails with one line, the node's open with ENODEV.
 	nosvm) run_pass nosvm "" 1 "" ;;
-	*) echo "check.sh: unknown pass '$pass' (VMW86_PASSES: la57 no5lvl nosvm smp2)" >&2; exit 2 ;;
+	*) echo "check.sh: unknown pass '$pass' (VMW86_PASSES: la57 qemu no5lvl nosvm smp2)" >&2; exit 2 ;;
 	esac
 done
 

@@ -18,7 +18,8 @@
 # image instead of /boot/vmlinuz-$KVER: the debug kernel of make
 # check-debug; KVER is then its release),
 # VMW86_MONITOR (a QEMU monitor on this Unix socket) and VMW86_PIDFILE
-# (QEMU's PID goes there), for scripts/testvm/wedge.sh.
+# (QEMU's PID goes there), for scripts/testvm/wedge.sh; VMW86_TSC_RELIABLE
+# (1: see tsc=reliable below).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,7 +36,23 @@ kernel=${VMW86_KERNEL_IMAGE:-/boot/vmlinuz-$KVER}
 
 # quiet: only errors reach the console while tests print; init dumps the
 # full kernel log itself. panic=-1 + -no-reboot: a panic ends QEMU at once.
-append="console=ttyS0 quiet panic=-1 $* ${VMW86_APPEND:-}"
+# tsc=reliable: the test machine keeps time with its TSC, not the HPET.
+# Linux takes an AMD CPU's TSCs for unsynchronized when there are two or
+# more and CPUID has no invariant TSC (unsynchronized_tsc() in
+# arch/x86/kernel/tsc.c), as under TCG's -cpu max, and falls back to the
+# HPET: then every clock read of the test machine's kernel, and every
+# clock_gettime() of its programs (the vDSO cannot read an HPET), is an
+# MMIO access emulated by QEMU's HPET under QEMU's global lock, from both
+# CPUs at once; both were once caught looping in read_hpet() inside timer
+# interrupts (design.rst, after "The two-CPU failures"). TCG's TSC is
+# one counter for the whole machine, read under a lock and never going
+# backwards (cpu_get_ticks() in QEMU's softmmu/cpu-timers.c), so every CPU
+# sees one TSC: what tsc=reliable tells Linux, which then also leaves out
+# its TSC watchdog.
+# VMW86_TSC_RELIABLE=0 leaves it out.
+tsc=''
+[[ ${VMW86_TSC_RELIABLE:-1} == 1 ]] && tsc=tsc=reliable
+append="console=ttyS0 quiet panic=-1${tsc:+ $tsc} $* ${VMW86_APPEND:-}"
 
 serial=stdio
 ((interactive)) && serial=mon:stdio

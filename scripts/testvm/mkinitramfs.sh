@@ -53,7 +53,8 @@
 # rounds (make stress); -l also writes the run_list actually packed to FILE,
 # for the host's parser. -L names the list in SELFTESTS_DIR to pack instead
 # of run_list (nosvm_list: the tests of a test machine without SVM), and
-# leaves out RUNDIR's and QDIR's lists.
+# leaves out RUNDIR's and QDIR's lists (QDIR's QEMU still goes in: the
+# nosvm pass runs it once, to see it refuse).
 # KVER selects the kernel whose kvm modules are packed (default: the newest,
 # see scripts/kernel-version.sh). For a kernel not installed in /boot and
 # /lib/modules (make check-debug's), VMW86_MODDIR names its module directory
@@ -184,7 +185,8 @@ fi
 # run after the selftests.
 all_list=$root/all_list
 cat "$tdir/$list" >"$all_list"
-[[ $list == run_list ]] || rdir='' qdir=''
+qlist=1
+[[ $list == run_list ]] || rdir='' qlist=''
 if [[ -n $rdir ]]; then
 	[[ -x $rdir/vmw86-run ]] || die "$rdir/vmw86-run missing"
 	install -m 0755 "$rdir/vmw86-run" "$root/bin/vmw86-run"
@@ -256,8 +258,10 @@ if [[ -n $qdir ]]; then
 		[[ -r $f ]] || die "$f missing (packages seabios, qemu-system-data)"
 		cp -L "$f" "$root/usr/share/qemu/"
 	done
-	install -m 0644 "$qdir"/*.cpio.gz "$root/tests/"
-	cat "$qdir/run_list" >>"$all_list"
+	if [[ -n $qlist ]]; then
+		install -m 0644 "$qdir"/*.cpio.gz "$root/tests/"
+		cat "$qdir/run_list" >>"$all_list"
+	fi
 fi
 
 # Test binaries: run_list (NAME [TIMEOUT] per line), optionally narrowed.

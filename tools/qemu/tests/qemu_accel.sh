@@ -6,8 +6,9 @@
 # with the same QEMU binary under -accel kvm as the peer (Debian's
 # kvm-amd, loaded by the test machine's init; vmw86 and KVM take turns).
 # - Bad input ends QEMU with one line and a non-zero status before any
-#   guest runs: no /dev/vmw86, more vCPUs than vmw86 has, SVM taken by a
-#   KVM guest running beside it.
+#   guest runs: no /dev/vmw86, a user without permission on it, more
+#   vCPUs than vmw86 has, SVM taken by a KVM guest running beside it (and
+#   in the nosvm pass, a CPU without SVM: scripts/testvm/init).
 # - Debian's kernel (the test machine's own file) and the launcher tests'
 #   shell guest (guest-shell.cpio.gz) boot through SeaBIOS and the
 #   linuxboot option ROM on "-machine pc -cpu max" to the guest's shell,
@@ -30,6 +31,8 @@
 #   the guest fetches a file from busybox httpd here, with its MD5. The
 #   guest is the shell guest with the guest kernel's drivers for these
 #   (guest-devices.cpio.gz, scripts/testvm/common.sh), loaded by the test.
+# - "-cpu host" and "-cpu EPYC" (on 2 and 1 vCPUs) under both; a feature
+#   vmw86 lacks is refused with QEMU's warning (with enforce: an error).
 # The guest's console is copied here with a "# NAME| " prefix.
 # Runs in the test machine (busybox sh), prints TAP.
 
@@ -45,7 +48,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..126"
+echo "1..156"
 
 if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ] || [ ! -r "$DEV_GUEST" ]; then
 	echo "Bail out! missing $Q, $KERNEL, $GUEST or $DEV_GUEST"
@@ -56,7 +59,8 @@ fi
 # console on stdio, and unless QEMU_REBOOT=1 no reboot (a reset ends QEMU,
 # status 0 as well: the tests below tell them apart by the guest's own
 # words); QEMU_APPEND adds to the kernel's command line, QEMU_MACHINE is
-# -machine (pc unless said), QEMU_INITRD the guest ($GUEST unless said).
+# -machine (pc unless said), QEMU_CPU -cpu (max unless said), QEMU_INITRD
+# the guest ($GUEST unless said).
 # $T/qemu ACCEL SMP [QEMU-ARG...]: a script, so that timeout can run it.
 cat >"$T/qemu" <<EOF
 #!/bin/sh
@@ -64,7 +68,7 @@ accel=\$1 smp=\$2
 shift 2
 [ "\${QEMU_REBOOT:-0}" = 1 ] || set -- -no-reboot "\$@"
 exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine "\${QEMU_MACHINE:-pc}" \\
-	-cpu max -m 256 \\
+	-cpu "\${QEMU_CPU:-max}" -m 256 \\
 	-smp "\$smp" -nodefaults -no-user-config -display none \\
 	-serial stdio -kernel "$KERNEL" -initrd "\${QEMU_INITRD:-$GUEST}" \\
 	-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@"
@@ -72,11 +76,21 @@ EOF
 chmod +x "$T/qemu"
 
 # bad_qemu NAME REGEX ACCEL SMP: that QEMU fails at once, saying REGEX
-# (its own line, and QEMU's "failed to initialize" after it).
+# (its own line, and QEMU's "failed to initialize" after it). With
+# BAD_QEMU_USER set, QEMU runs as that user, on a command line of its own:
+# another user cannot reach $T (mktemp -d makes it 0700), and QEMU refuses
+# before it opens any file the line names. BAD_QEMU_CPU is -cpu (max).
 bad_qemu() {
 	name=$1 re=$2
 	shift 2
-	timeout 60 "$T/qemu" "$@" >"$T/out" 2>"$T/err" </dev/null
+	if [ -n "${BAD_QEMU_USER:-}" ]; then
+		timeout 60 su -s /bin/sh "$BAD_QEMU_USER" -c \
+			"exec $Q -L /usr/share/qemu -accel $1 -smp $2 -machine pc -m 64 -nodefaults -no-user-config -display none" \
+			>"$T/out" 2>"$T/err" </dev/null
+	else
+		QEMU_CPU=${BAD_QEMU_CPU:-max} timeout 60 "$T/qemu" "$@" \
+			>"$T/out" 2>"$T/err" </dev/null
+	fi
 	rc=$?
 	if [ $rc != 0 ] && [ $rc != 143 ] && grep -qE -e "$re" "$T/err" &&
 	   [ "$(grep -c . "$T/err")" -le 2 ] && [ ! -s "$T/out" ]; then
@@ -112,7 +126,21 @@ trap '' PIPE
 mv /dev/vmw86 /dev/vmw86.away
 bad_qemu "no /dev/vmw86" "vmw86: no /dev/vmw86" vmw86 1
 mv /dev/vmw86.away /dev/vmw86
+# A user who is neither root nor in the node's group (the udev rule's
+# vmw86): nobody, with the node 0600.
+grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+mode=$(stat -c %a /dev/vmw86)
+chmod 0600 /dev/vmw86
+BAD_QEMU_USER=nobody bad_qemu "no permission on /dev/vmw86" \
+	"vmw86: /dev/vmw86: permission denied" vmw86 1
+chmod "$mode" /dev/vmw86
 bad_qemu "more vCPUs than vmw86 runs" "vmw86: 100 vCPUs asked for, vmw86 runs at most" vmw86 100
+# A CPU feature vmw86 does not offer (its guests get no SVM of their own),
+# asked for with enforce: QEMU's warning names it, as under KVM, and
+# enforce makes it fatal.
+BAD_QEMU_CPU=max,+svm,enforce bad_qemu "a CPU feature vmw86 lacks, with enforce" \
+	"host doesn't support requested feature: CPUID.80000001H:ECX.svm" vmw86 1
 # A KVM guest that holds SVM: QEMU -S (paused, but its VM exists).
 "$T/qemu" kvm 1 -S </dev/null >/dev/null 2>&1 &
 kvm=$!
@@ -285,8 +313,8 @@ since() { awk -v s="$1" '{ printf "%.1f", $1 - s }' /proc/uptime; }
 # boot NAME ACCEL SMP [gdb|dev]: one boot, its checks, its console in the
 # log; with gdb, QEMU waits for gdb_session first; with dev, it has the
 # devices of devices_setup, and the guest their drivers. On -machine
-# $machine.
-machine=pc
+# $machine, with -cpu $cpu.
+machine=pc cpu=max
 boot() {
 	name=$1 accel=$2 smp=$3 c=$T/$1.console
 	debug="" initrd="" devargs=""
@@ -300,7 +328,8 @@ boot() {
 	rm -f "$T/mon.in" "$T/mon.out"
 	mkfifo "$T/mon.in" "$T/mon.out"
 	# shellcheck disable=SC2086 # $debug and $devargs are options or none
-	QEMU_MACHINE=$machine QEMU_INITRD=$initrd timeout 600 "$T/qemu" "$accel" "$smp" \
+	QEMU_MACHINE=$machine QEMU_CPU=$cpu QEMU_INITRD=$initrd timeout 600 \
+		"$T/qemu" "$accel" "$smp" \
 		-chardev "file,id=seabios,path=$T/$name.seabios" \
 		-device isa-debugcon,iobase=0x402,chardev=seabios \
 		-monitor "pipe:$T/mon" $debug $devargs \
@@ -490,6 +519,15 @@ want vmw86-dev && boot vmw86-dev vmw86 2 dev
 want kvm-dev && boot kvm-dev kvm 2 dev
 want vmw86-gdb && boot vmw86-gdb vmw86 1 gdb
 want kvm-gdb && boot kvm-gdb kvm 1 gdb
+# The host's CPU (vmw86-cpu.c: its vendor, model and brand, with what
+# vmw86 offers), and a named model.
+cpu=host
+want vmw86-host && boot vmw86-host vmw86 2
+want kvm-host && boot kvm-host kvm 2
+cpu=EPYC
+want vmw86-epyc && boot vmw86-epyc vmw86 1
+want kvm-epyc && boot kvm-epyc kvm 1
+cpu=max
 want vmw86-reset-k && reset_boot vmw86-reset-k vmw86 k
 want vmw86-reset-t && reset_boot vmw86-reset-t vmw86 t
 want kvm-reset-k && reset_boot kvm-reset-k kvm k
@@ -499,5 +537,7 @@ errlog vmw86-smp2 kvm-smp2
 errlog vmw86-smp4 kvm-smp4
 errlog vmw86-q35 kvm-q35
 errlog vmw86-dev kvm-dev
+errlog vmw86-host kvm-host
+errlog vmw86-epyc kvm-epyc
 [ -z "${httpd:-}" ] || kill "$httpd"
 rm -rf "$T"
