@@ -100,6 +100,7 @@ build_qemu_accel() {
 		mv "$QDIR/qemu-system-x86_64.tmp" "$QDIR/qemu-system-x86_64"
 	fi
 	install -m 0755 "$ROOT/tools/qemu/tests/qemu_accel.sh" "$QDIR/qemu_accel"
+	install -m 0644 "$ROOT/tools/qemu/tests/grub.cfg" "$QDIR/grub.cfg"
 	# Three refusals, twelve boots to the shell (1, 2 and 4 vCPUs, q35, gdb)
 	# and four of resets, under vmw86 and KVM: about 7 minutes in the test
 	# machine (407 s on two idle cores).
