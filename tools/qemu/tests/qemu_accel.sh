@@ -22,6 +22,12 @@
 #   configuration space through MMIO), under vmw86 and under KVM.
 # - gdb on QEMU's gdbstub (gdb_session), and resets (reset_boot), under
 #   vmw86 and under KVM.
+# - The same kernel and shell guest from a hybrid ISO of GRUB's
+#   grub-mkrescue (guest-shell.iso, made when the test machine's initramfs
+#   is packed; GRUB on the serial console) as a CD-ROM (iso_boots), with
+#   the same checks: through SeaBIOS on -machine pc (1 vCPU) and q35 (4),
+#   and through OVMF (UEFI, its code in read-only pflash) on q35 (2),
+#   under vmw86 and under KVM.
 # The guest's console is copied here with a "# NAME| " prefix.
 # Runs in the test machine (busybox sh), prints TAP.
 
@@ -36,7 +42,7 @@ n=0
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..100"
+echo "1..142"
 
 if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ]; then
 	echo "Bail out! missing $Q, $KERNEL or $GUEST"
@@ -46,19 +52,39 @@ fi
 # The machine every boot gets: only what -nodefaults leaves, the serial
 # console on stdio, and unless QEMU_REBOOT=1 no reboot (a reset ends QEMU,
 # status 0 as well: the tests below tell them apart by the guest's own
-# words); QEMU_APPEND adds to the kernel's command line, QEMU_MACHINE is
-# -machine (pc unless said).
+# words); QEMU_MACHINE is -machine (pc unless said). QEMU_MEDIA is what
+# it boots: kernel (unless said), the kernel and initramfs by -kernel and
+# -initrd, where QEMU_APPEND adds to the kernel's command line; cdrom,
+# the same two in $ISO (a hybrid ISO of GRUB's grub-mkrescue, packed by
+# scripts/testvm/mkinitramfs.sh with grub.cfg of this directory) as a
+# CD-ROM that SeaBIOS boots; ovmf, that CD-ROM booted by OVMF (UEFI) on
+# its code as read-only pflash and a fresh copy of its variables, with
+# 512 MiB (with 256, grub-efi's linux loader runs out of memory).
 # $T/qemu ACCEL SMP [QEMU-ARG...]: a script, so that timeout can run it.
+ISO=${0%/*}/guest-shell.iso
+OVMF=/usr/share/qemu/OVMF_CODE_4M.fd
 cat >"$T/qemu" <<EOF
 #!/bin/sh
-accel=\$1 smp=\$2
+accel=\$1 smp=\$2 mem=256
 shift 2
 [ "\${QEMU_REBOOT:-0}" = 1 ] || set -- -no-reboot "\$@"
+case \${QEMU_MEDIA:-kernel} in
+kernel)
+	set -- -kernel "$KERNEL" -initrd "$GUEST" \\
+		-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@" ;;
+cdrom) set -- -drive "file=$ISO,format=raw,media=cdrom" "\$@" ;;
+ovmf)
+	cp /usr/share/qemu/OVMF_VARS_4M.fd "$T/ovmf-vars.fd" || exit
+	set -- -drive "if=pflash,format=raw,readonly=on,file=$OVMF" \\
+		-drive "if=pflash,format=raw,file=$T/ovmf-vars.fd" \\
+		-drive "file=$ISO,format=raw,media=cdrom" "\$@"
+	mem=512 ;;
+*) echo "QEMU_MEDIA=\$QEMU_MEDIA: not kernel, cdrom or ovmf" >&2; exit 2 ;;
+esac
 exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine "\${QEMU_MACHINE:-pc}" \\
-	-cpu max -m 256 \\
+	-cpu max -m "\$mem" \\
 	-smp "\$smp" -nodefaults -no-user-config -display none \\
-	-serial stdio -kernel "$KERNEL" -initrd "$GUEST" \\
-	-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@"
+	-serial stdio "\$@"
 EOF
 chmod +x "$T/qemu"
 
@@ -199,23 +225,31 @@ gdb_session() { # NAME
 }
 
 # boot NAME ACCEL SMP [gdb]: one boot, its checks, its console in the log;
-# with gdb, QEMU waits for gdb_session first. On -machine $machine.
-machine=pc
+# with gdb, QEMU waits for gdb_session first. On -machine $machine, from
+# $media (QEMU_MEDIA of $T/qemu), through $fw: SeaBIOS, and its option ROM
+# (-kernel) or GRUB (the CD-ROM), or OVMF and GRUB.
+machine=pc media=kernel
 boot() {
 	name=$1 accel=$2 smp=$3 c=$T/$1.console
+	case $media in
+	kernel) fw=SeaBIOS ;;
+	cdrom) fw="SeaBIOS and GRUB from a CD-ROM" ;;
+	ovmf) fw="OVMF and GRUB from a CD-ROM" ;;
+	esac
 	debug=
 	[ "${4:-}" = gdb ] && debug="-S -gdb tcp:127.0.0.1:1234"
 	rm -f "$T/in"
 	mkfifo "$T/in"
 	start=$(cut -d' ' -f1 /proc/uptime)
-	# SeaBIOS's own log (its debug port, 0x402), shown if the boot fails.
+	# The firmware's own log (its debug port, 0x402: SeaBIOS's; Debian's
+	# OVMF is a release build, which writes none), shown if the boot fails.
 	# QEMU's monitor on two fifos, to read the vCPUs of a boot that stops.
 	rm -f "$T/mon.in" "$T/mon.out"
 	mkfifo "$T/mon.in" "$T/mon.out"
 	# shellcheck disable=SC2086 # $debug is two options or none
-	QEMU_MACHINE=$machine timeout 600 "$T/qemu" "$accel" "$smp" \
-		-chardev "file,id=seabios,path=$T/$name.seabios" \
-		-device isa-debugcon,iobase=0x402,chardev=seabios \
+	QEMU_MACHINE=$machine QEMU_MEDIA=$media timeout 600 "$T/qemu" "$accel" "$smp" \
+		-chardev "file,id=fwlog,path=$T/$name.fwlog" \
+		-device isa-debugcon,iobase=0x402,chardev=fwlog \
 		-monitor "pipe:$T/mon" $debug \
 		<"$T/in" >"$c" 2>"$T/$name.err" &
 	pid=$!
@@ -232,10 +266,10 @@ boot() {
 	wait_s=60
 	if wait_for "$c" "VMW86RUN-GUEST-SHELL" "${qemu_accel_shell_wait:-420}"; then
 		up=$(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime)
-		ok "$name: the guest reaches its shell through SeaBIOS ($up s)"
+		ok "$name: the guest reaches its shell through $fw ($up s)"
 	else
-		notok "$name: the guest reaches its shell through SeaBIOS"
-		tail -n 40 "$T/$name.seabios" | sed "s/^/# $name seabios| /"
+		notok "$name: the guest reaches its shell through $fw"
+		tail -n 40 "$T/$name.fwlog" | sed "s/^/# $name firmware| /"
 		# Where each vCPU is (the accelerator reads its state from
 		# vmw86 for this), and what it runs there.
 		printf 'info cpus\ninfo registers -a\nx /6i $pc\ncpu 1\nx /6i $pc\ninfo pic\n' >&4
@@ -380,6 +414,25 @@ errlog() { # NAME PEER
 	check $? "$1: the guest's err-level log has no line the same boot under KVM lacks ($(cat "$T/$1.errn") lines)"
 }
 
+# iso_boots: the ISO's boots, from firmware through GRUB, each under vmw86
+# and KVM with their err-level logs compared: SeaBIOS from the CD-ROM on
+# -machine pc with one vCPU and on q35 with four, OVMF on q35 with two.
+iso_boots() {
+	media=cdrom machine=pc
+	want vmw86-cd-pc && boot vmw86-cd-pc vmw86 1
+	want kvm-cd-pc && boot kvm-cd-pc kvm 1
+	machine=q35
+	want vmw86-cd-q35 && boot vmw86-cd-q35 vmw86 4
+	want kvm-cd-q35 && boot kvm-cd-q35 kvm 4
+	media=ovmf
+	want vmw86-ovmf && boot vmw86-ovmf vmw86 2
+	want kvm-ovmf && boot kvm-ovmf kvm 2
+	media=kernel machine=pc
+	errlog vmw86-cd-pc kvm-cd-pc
+	errlog vmw86-cd-q35 kvm-cd-q35
+	errlog vmw86-ovmf kvm-ovmf
+}
+
 # qemu_accel_boots="NAME...": only these boots (diagnosis); the others,
 # and the err-level checks that need them, fail as not run.
 want() {
@@ -407,4 +460,5 @@ errlog vmw86-smp1 kvm-smp1
 errlog vmw86-smp2 kvm-smp2
 errlog vmw86-smp4 kvm-smp4
 errlog vmw86-q35 kvm-q35
+iso_boots
 rm -rf "$T"
