@@ -36,6 +36,8 @@
 Q=${QEMU:-/bin/qemu-system-x86_64}
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=${0%/*}/guest-shell.cpio.gz
+# A terminal's control sequence starts so (ESC [): busybox's sed has no \x1b.
+CSI="$(printf '\033')\\["
 T=$(mktemp -d)
 n=0
 # shellcheck source=SCRIPTDIR/../../vmw86-run/tests/tap-lib.sh
@@ -274,7 +276,7 @@ boot() {
 		# vmw86 for this), and what it runs there.
 		printf 'info cpus\ninfo registers -a\nx /6i $pc\ncpu 1\nx /6i $pc\ninfo pic\n' >&4
 		sleep 10
-		sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$T/$name.mon" | tr -d '\r' | sed "s/^/# $name monitor| /"
+		sed -e "s/${CSI}[0-9;=?]*[A-Za-z]//g" "$T/$name.mon" | tr -d '\r' | sed "s/^/# $name monitor| /"
 		# Each QEMU thread's state and kernel stack: a monitor that does
 		# not answer means a main loop that waits, and this says on what.
 		# $pid is QEMU itself (busybox's timeout execs its command and
@@ -336,7 +338,8 @@ boot() {
 		! grep -q "vmw86:" "$T/$name.err"
 		check $? "$name: the accelerator warned of nothing ($(grep -c "vmw86:" "$T/$name.err") lines)"
 	fi
-	tr -d '\r' <"$c" | sed "s/^/# $name| /"
+	# Without the terminals' control sequences (GRUB's menu, the shell's).
+	tr -d '\r' <"$c" | sed -e "s/${CSI}[0-9;=?]*[A-Za-z]//g" -e "s/^/# $name| /"
 	sed "s/^/# $name stderr| /" "$T/$name.err"
 }
 
