@@ -233,7 +233,7 @@ smp_tests="cpus lapic smp vmw86_run_shell"
 # vmw86-run's devices and its terminal handling are the launcher's user
 # space, the same whatever the host's paging depth: their tests (several
 # guest boots each) run in the la57 pass only, and so does QEMU's -accel
-# vmw86 (qemu_accel: four boots through SeaBIOS).
+# vmw86 (qemu_accel: its boots through SeaBIOS and OVMF).
 la57_only="vmw86_run_tty vmw86_run_disk vmw86_run_rng vmw86_run_net vmw86_run_stat qemu_accel"
 if [[ -n ${VMW86_TESTS:-} ]]; then
 	all_tests=$VMW86_TESTS smp_tests=$VMW86_TESTS la57_only=
