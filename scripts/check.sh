@@ -240,7 +240,7 @@ smp_tests="cpus lapic smp vmw86_run_shell"
 # vmw86-run's devices and its terminal handling are the launcher's user
 # space, the same whatever the host's paging depth: their tests (several
 # guest boots each) run in the la57 pass only, and so does QEMU's -accel
-# vmw86 (qemu_accel: four boots through SeaBIOS).
+# vmw86 (qemu_accel: its boots through SeaBIOS and OVMF).
 la57_only="vmw86_run_tty vmw86_run_disk vmw86_run_rng vmw86_run_net vmw86_run_stat qemu_accel"
 # QEMU's tests (qemu_accel) have a boot of their own, the "qemu" pass, when
 # it is one of the passes: they take longer than the rest of the suite, and

@@ -18,6 +18,9 @@ pkgs=(
 	libseccomp-dev libzydis-dev
 	# the test machine: emulator, its initramfs and the tools to pack it
 	qemu-system-x86 busybox-static cpio gzip
+	# qemu_accel's ISO (grub-mkrescue, for BIOS and UEFI: mkinitramfs.sh)
+	# and the UEFI firmware that boots it
+	grub-pc-bin grub-efi-amd64-bin xorriso mtools ovmf
 	# talks to the test machine's QEMU monitor (scripts/testvm/wedge.sh)
 	socat
 	# vmw86-run's disk tests: mke2fs, e2fsck, debugfs, packed into it

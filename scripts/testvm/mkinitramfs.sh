@@ -27,9 +27,14 @@
 #   /bin/qemu-system-x86_64        QEMU with -accel vmw86 (dynamic: its
 #                                  shared objects go with it, from ldd)
 #   /usr/share/qemu/*              the firmware it loads for -machine pc:
-#                                  SeaBIOS, linuxboot_dma.bin, kvmvapic.bin
+#                                  SeaBIOS, linuxboot_dma.bin, kvmvapic.bin;
+#                                  and OVMF's (UEFI) code and variables
 #   /tests/<its tests>             after the launcher's in run_list
 #   /tests/*.cpio.gz               their guests (guest-devices.cpio.gz)
+#   /tests/guest-shell.iso         with -r and QDIR/grub.cfg: a hybrid ISO
+#                                  (grub-mkrescue, BIOS and UEFI) of that
+#                                  grub.cfg, /boot/vmlinuz-$KVER and
+#                                  RUNDIR's guest-shell.cpio.gz
 #   with -d DKMS_KO -e "NAME...":
 #   /dkms/vmw86.ko                 the module DKMS built from the packages
 #                                  (scripts/dkms-test.sh), as DKMS left it
@@ -246,8 +251,32 @@ if [[ -n $rdir ]]; then
 	fi
 fi
 
-# QEMU with -accel vmw86 and the firmware of -machine pc, from Debian's
-# packages (seabios, qemu-system-data), at the paths -L /usr/share/qemu
+# make_iso OUT: the boot CD of qemu_accel's ISO boots, the test machine's
+# kernel and the launcher tests' shell initramfs under GRUB, for SeaBIOS
+# (El Torito, and an MBR for a disk) and for UEFI (an EFI system partition
+# image, made with mtools), by grub-mkrescue (xorriso). Only the GRUB
+# modules its grub.cfg and GRUB's own start-up need, no fonts, locales or
+# themes: about 4 MB besides the two files.
+make_iso() {
+	local iso
+	iso=$(mktemp -d "${TMPDIR:-/tmp}/vmw86-iso.XXXXXX")
+	mkdir -p "$iso/boot/grub"
+	cp "$guest_kernel" "$iso/boot/vmlinuz"
+	cp "$rdir/guest-shell.cpio.gz" "$iso/boot/"
+	cp "$qdir/grub.cfg" "$iso/boot/grub/"
+	command -v grub-mkrescue >/dev/null ||
+		die "grub-mkrescue not installed (packages grub-pc-bin, grub-efi-amd64-bin, xorriso, mtools)"
+	# grub-efi's start-up loads every partition map module it has.
+	grub-mkrescue -o "$1" --fonts= --locales= --themes= --compress=xz \
+		--install-modules="linux normal iso9660 serial terminal fat \
+			search search_fs_uuid search_label $(cd /usr/lib/grub/x86_64-efi &&
+				echo part_*.mod | sed 's/\.mod//g')" \
+		"$iso" >"$iso.log" 2>&1 || { cat "$iso.log" >&2; rm -rf "$iso" "$iso.log"; die "grub-mkrescue failed"; }
+	rm -rf "$iso" "$iso.log"
+}
+
+# QEMU with -accel vmw86, the firmware of -machine pc and OVMF, from Debian's
+# packages (seabios, qemu-system-data, ovmf), at the paths -L /usr/share/qemu
 # finds them; its test runs after the launcher's, whose guests it boots.
 if [[ -n $qdir ]]; then
 	install -m 0755 "$qdir/qemu-system-x86_64" "$root/bin/qemu-system-x86_64"
@@ -258,9 +287,14 @@ if [[ -n $qdir ]]; then
 		[[ -r $f ]] || die "$f missing (packages seabios, qemu-system-data)"
 		cp -L "$f" "$root/usr/share/qemu/"
 	done
+	for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
+		[[ -r $f ]] || die "$f missing (package ovmf)"
+		cp -L "$f" "$root/usr/share/qemu/"
+	done
 	if [[ -n $qlist ]]; then
 		install -m 0644 "$qdir"/*.cpio.gz "$root/tests/"
 		cat "$qdir/run_list" >>"$all_list"
+		[[ -z $rdir || ! -f $qdir/grub.cfg ]] || make_iso "$root/tests/guest-shell.iso"
 	fi
 fi
 

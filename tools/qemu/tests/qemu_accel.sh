@@ -33,6 +33,12 @@
 #   (guest-devices.cpio.gz, scripts/testvm/common.sh), loaded by the test.
 # - "-cpu host" and "-cpu EPYC" (on 2 and 1 vCPUs) under both; a feature
 #   vmw86 lacks is refused with QEMU's warning (with enforce: an error).
+# - The same kernel and shell guest from a hybrid ISO of GRUB's
+#   grub-mkrescue (guest-shell.iso, made when the test machine's initramfs
+#   is packed; GRUB on the serial console) as a CD-ROM (iso_boots), with
+#   the same checks: through SeaBIOS on -machine pc (1 vCPU) and q35 (4),
+#   and through OVMF (UEFI, its code in read-only pflash) on q35 (2),
+#   under vmw86 and under KVM.
 # The guest's console is copied here with a "# NAME| " prefix.
 # Runs in the test machine (busybox sh), prints TAP.
 
@@ -42,13 +48,15 @@ Q=${QEMU:-/bin/qemu-system-x86_64}
 KERNEL=/boot/vmlinuz-$(uname -r)
 GUEST=${0%/*}/guest-shell.cpio.gz
 DEV_GUEST=${0%/*}/guest-devices.cpio.gz
+# A terminal's control sequence starts so (ESC [): busybox's sed has no \x1b.
+CSI="$(printf '\033')\\["
 T=$(mktemp -d)
 n=0
 # shellcheck source=SCRIPTDIR/../../vmw86-run/tests/tap-lib.sh
 . "${0%/*}/tap-lib.sh"
 
 echo "TAP version 13"
-echo "1..156"
+echo "1..198"
 
 if [ ! -x "$Q" ] || [ ! -r "$KERNEL" ] || [ ! -r "$GUEST" ] || [ ! -r "$DEV_GUEST" ]; then
 	echo "Bail out! missing $Q, $KERNEL, $GUEST or $DEV_GUEST"
@@ -58,20 +66,40 @@ fi
 # The machine every boot gets: only what -nodefaults leaves, the serial
 # console on stdio, and unless QEMU_REBOOT=1 no reboot (a reset ends QEMU,
 # status 0 as well: the tests below tell them apart by the guest's own
-# words); QEMU_APPEND adds to the kernel's command line, QEMU_MACHINE is
-# -machine (pc unless said), QEMU_CPU -cpu (max unless said), QEMU_INITRD
-# the guest ($GUEST unless said).
+# words); QEMU_MACHINE is -machine (pc unless said), QEMU_CPU -cpu (max
+# unless said). QEMU_MEDIA is what it boots: kernel (unless said), the
+# kernel and initramfs by -kernel and -initrd (QEMU_INITRD, $GUEST unless
+# said), where QEMU_APPEND adds to the kernel's command line; cdrom,
+# the same two in $ISO (a hybrid ISO of GRUB's grub-mkrescue, packed by
+# scripts/testvm/mkinitramfs.sh with grub.cfg of this directory) as a
+# CD-ROM that SeaBIOS boots; ovmf, that CD-ROM booted by OVMF (UEFI) on
+# its code as read-only pflash and a fresh copy of its variables, with
+# 512 MiB (with 256, grub-efi's linux loader runs out of memory).
 # $T/qemu ACCEL SMP [QEMU-ARG...]: a script, so that timeout can run it.
+ISO=${0%/*}/guest-shell.iso
+OVMF=/usr/share/qemu/OVMF_CODE_4M.fd
 cat >"$T/qemu" <<EOF
 #!/bin/sh
-accel=\$1 smp=\$2
+accel=\$1 smp=\$2 mem=256
 shift 2
 [ "\${QEMU_REBOOT:-0}" = 1 ] || set -- -no-reboot "\$@"
+case \${QEMU_MEDIA:-kernel} in
+kernel)
+	set -- -kernel "$KERNEL" -initrd "\${QEMU_INITRD:-$GUEST}" \\
+		-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@" ;;
+cdrom) set -- -drive "file=$ISO,format=raw,media=cdrom" "\$@" ;;
+ovmf)
+	cp /usr/share/qemu/OVMF_VARS_4M.fd "$T/ovmf-vars.fd" || exit
+	set -- -drive "if=pflash,format=raw,readonly=on,file=$OVMF" \\
+		-drive "if=pflash,format=raw,file=$T/ovmf-vars.fd" \\
+		-drive "file=$ISO,format=raw,media=cdrom" "\$@"
+	mem=512 ;;
+*) echo "QEMU_MEDIA=\$QEMU_MEDIA: not kernel, cdrom or ovmf" >&2; exit 2 ;;
+esac
 exec "$Q" -L /usr/share/qemu -accel "\$accel" -machine "\${QEMU_MACHINE:-pc}" \\
-	-cpu "\${QEMU_CPU:-max}" -m 256 \\
+	-cpu "\${QEMU_CPU:-max}" -m "\$mem" \\
 	-smp "\$smp" -nodefaults -no-user-config -display none \\
-	-serial stdio -kernel "$KERNEL" -initrd "\${QEMU_INITRD:-$GUEST}" \\
-	-append "console=ttyS0 panic=-1 quiet \${QEMU_APPEND:-}" "\$@"
+	-serial stdio "\$@"
 EOF
 chmod +x "$T/qemu"
 
@@ -313,25 +341,33 @@ since() { awk -v s="$1" '{ printf "%.1f", $1 - s }' /proc/uptime; }
 # boot NAME ACCEL SMP [gdb|dev]: one boot, its checks, its console in the
 # log; with gdb, QEMU waits for gdb_session first; with dev, it has the
 # devices of devices_setup, and the guest their drivers. On -machine
-# $machine, with -cpu $cpu.
-machine=pc cpu=max
+# $machine, with -cpu $cpu, from $media (QEMU_MEDIA of $T/qemu), through
+# $fw: SeaBIOS, and its option ROM (-kernel) or GRUB (the CD-ROM), or OVMF
+# and GRUB.
+machine=pc cpu=max media=kernel
 boot() {
 	name=$1 accel=$2 smp=$3 c=$T/$1.console
+	case $media in
+	kernel) fw=SeaBIOS ;;
+	cdrom) fw="SeaBIOS and GRUB from a CD-ROM" ;;
+	ovmf) fw="OVMF and GRUB from a CD-ROM" ;;
+	esac
 	debug="" initrd="" devargs=""
 	[ "${4:-}" = gdb ] && debug="-S -gdb tcp:127.0.0.1:1234"
 	[ "${4:-}" = dev ] && initrd=$DEV_GUEST && devices_setup
 	rm -f "$T/in"
 	mkfifo "$T/in"
 	start=$(cut -d' ' -f1 /proc/uptime)
-	# SeaBIOS's own log (its debug port, 0x402), shown if the boot fails.
+	# The firmware's own log (its debug port, 0x402: SeaBIOS's; Debian's
+	# OVMF is a release build, which writes none), shown if the boot fails.
 	# QEMU's monitor on two fifos, to read the vCPUs of a boot that stops.
 	rm -f "$T/mon.in" "$T/mon.out"
 	mkfifo "$T/mon.in" "$T/mon.out"
 	# shellcheck disable=SC2086 # $debug and $devargs are options or none
-	QEMU_MACHINE=$machine QEMU_CPU=$cpu QEMU_INITRD=$initrd timeout 600 \
-		"$T/qemu" "$accel" "$smp" \
-		-chardev "file,id=seabios,path=$T/$name.seabios" \
-		-device isa-debugcon,iobase=0x402,chardev=seabios \
+	QEMU_MACHINE=$machine QEMU_CPU=$cpu QEMU_INITRD=$initrd QEMU_MEDIA=$media \
+		timeout 600 "$T/qemu" "$accel" "$smp" \
+		-chardev "file,id=fwlog,path=$T/$name.fwlog" \
+		-device isa-debugcon,iobase=0x402,chardev=fwlog \
 		-monitor "pipe:$T/mon" $debug $devargs \
 		<"$T/in" >"$c" 2>"$T/$name.err" &
 	pid=$!
@@ -347,15 +383,15 @@ boot() {
 	fi
 	wait_s=60
 	if wait_for "$c" "VMW86RUN-GUEST-SHELL" "${qemu_accel_shell_wait:-420}"; then
-		ok "$name: the guest reaches its shell through SeaBIOS ($(since "$start") s)"
+		ok "$name: the guest reaches its shell through $fw ($(since "$start") s)"
 	else
-		notok "$name: the guest reaches its shell through SeaBIOS"
-		tail -n 40 "$T/$name.seabios" | sed "s/^/# $name seabios| /"
+		notok "$name: the guest reaches its shell through $fw"
+		tail -n 40 "$T/$name.fwlog" | sed "s/^/# $name firmware| /"
 		# Where each vCPU is (the accelerator reads its state from
 		# vmw86 for this), and what it runs there.
 		printf 'info cpus\ninfo registers -a\nx /6i $pc\ncpu 1\nx /6i $pc\ninfo pic\n' >&4
 		sleep 10
-		sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$T/$name.mon" | tr -d '\r' | sed "s/^/# $name monitor| /"
+		sed -e "s/${CSI}[0-9;=?]*[A-Za-z]//g" "$T/$name.mon" | tr -d '\r' | sed "s/^/# $name monitor| /"
 		# Each QEMU thread's state and kernel stack: a monitor that does
 		# not answer means a main loop that waits, and this says on what.
 		# $pid is QEMU itself (busybox's timeout execs its command and
@@ -420,7 +456,8 @@ boot() {
 		! grep -q "vmw86:" "$T/$name.err"
 		check $? "$name: the accelerator warned of nothing ($(grep -c "vmw86:" "$T/$name.err") lines)"
 	fi
-	tr -d '\r' <"$c" | sed "s/^/# $name| /"
+	# Without the terminals' control sequences (GRUB's menu, the shell's).
+	tr -d '\r' <"$c" | sed -e "s/${CSI}[0-9;=?]*[A-Za-z]//g" -e "s/^/# $name| /"
 	sed "s/^/# $name stderr| /" "$T/$name.err"
 }
 
@@ -498,6 +535,25 @@ errlog() { # NAME PEER
 	check $? "$1: the guest's err-level log has no line the same boot under KVM lacks ($(cat "$T/$1.errn") lines)"
 }
 
+# iso_boots: the ISO's boots, from firmware through GRUB, each under vmw86
+# and KVM with their err-level logs compared: SeaBIOS from the CD-ROM on
+# -machine pc with one vCPU and on q35 with four, OVMF on q35 with two.
+iso_boots() {
+	media=cdrom machine=pc
+	want vmw86-cd-pc && boot vmw86-cd-pc vmw86 1
+	want kvm-cd-pc && boot kvm-cd-pc kvm 1
+	machine=q35
+	want vmw86-cd-q35 && boot vmw86-cd-q35 vmw86 4
+	want kvm-cd-q35 && boot kvm-cd-q35 kvm 4
+	media=ovmf
+	want vmw86-ovmf && boot vmw86-ovmf vmw86 2
+	want kvm-ovmf && boot kvm-ovmf kvm 2
+	media=kernel machine=pc
+	errlog vmw86-cd-pc kvm-cd-pc
+	errlog vmw86-cd-q35 kvm-cd-q35
+	errlog vmw86-ovmf kvm-ovmf
+}
+
 # qemu_accel_boots="NAME...": only these boots (diagnosis); the others,
 # and the err-level checks that need them, fail as not run.
 want() {
@@ -539,5 +595,6 @@ errlog vmw86-q35 kvm-q35
 errlog vmw86-dev kvm-dev
 errlog vmw86-host kvm-host
 errlog vmw86-epyc kvm-epyc
+iso_boots
 [ -z "${httpd:-}" ] || kill "$httpd"
 rm -rf "$T"
