@@ -50,6 +50,9 @@ GUEST=${0%/*}/guest-shell.cpio.gz
 DEV_GUEST=${0%/*}/guest-devices.cpio.gz
 # A terminal's control sequence starts so (ESC [): busybox's sed has no \x1b.
 CSI="$(printf '\033')\\["
+# plain: a console or monitor log without carriage returns and terminal
+# control sequences (GRUB's menu, the shell's, the monitor's).
+plain() { tr -d '\r' | sed -e "s/${CSI}[0-9;=?]*[A-Za-z]//g"; }
 T=$(mktemp -d)
 n=0
 # shellcheck source=SCRIPTDIR/../../vmw86-run/tests/tap-lib.sh
@@ -391,7 +394,7 @@ boot() {
 		# vmw86 for this), and what it runs there.
 		printf 'info cpus\ninfo registers -a\nx /6i $pc\ncpu 1\nx /6i $pc\ninfo pic\n' >&4
 		sleep 10
-		sed -e "s/${CSI}[0-9;=?]*[A-Za-z]//g" "$T/$name.mon" | tr -d '\r' | sed "s/^/# $name monitor| /"
+		plain <"$T/$name.mon" | sed "s/^/# $name monitor| /"
 		# Each QEMU thread's state and kernel stack: a monitor that does
 		# not answer means a main loop that waits, and this says on what.
 		# $pid is QEMU itself (busybox's timeout execs its command and
@@ -456,8 +459,7 @@ boot() {
 		! grep -q "vmw86:" "$T/$name.err"
 		check $? "$name: the accelerator warned of nothing ($(grep -c "vmw86:" "$T/$name.err") lines)"
 	fi
-	# Without the terminals' control sequences (GRUB's menu, the shell's).
-	tr -d '\r' <"$c" | sed -e "s/${CSI}[0-9;=?]*[A-Za-z]//g" -e "s/^/# $name| /"
+	plain <"$c" | sed "s/^/# $name| /"
 	sed "s/^/# $name stderr| /" "$T/$name.err"
 }
 
@@ -540,14 +542,11 @@ errlog() { # NAME PEER
 # -machine pc with one vCPU and on q35 with four, OVMF on q35 with two.
 iso_boots() {
 	media=cdrom machine=pc
-	want vmw86-cd-pc && boot vmw86-cd-pc vmw86 1
-	want kvm-cd-pc && boot kvm-cd-pc kvm 1
+	boot_pair cd-pc 1
 	machine=q35
-	want vmw86-cd-q35 && boot vmw86-cd-q35 vmw86 4
-	want kvm-cd-q35 && boot kvm-cd-q35 kvm 4
+	boot_pair cd-q35 4
 	media=ovmf
-	want vmw86-ovmf && boot vmw86-ovmf vmw86 2
-	want kvm-ovmf && boot kvm-ovmf kvm 2
+	boot_pair ovmf 2
 	media=kernel machine=pc
 	errlog vmw86-cd-pc kvm-cd-pc
 	errlog vmw86-cd-q35 kvm-cd-q35
@@ -561,28 +560,26 @@ want() {
 	notok "$1: not run (qemu_accel_boots)"
 	return 1
 }
-want vmw86-smp1 && boot vmw86-smp1 vmw86 1
-want vmw86-smp2 && boot vmw86-smp2 vmw86 2
-want kvm-smp1 && boot kvm-smp1 kvm 1
-want kvm-smp2 && boot kvm-smp2 kvm 2
-want vmw86-smp4 && boot vmw86-smp4 vmw86 4
-want kvm-smp4 && boot kvm-smp4 kvm 4
+
+# boot_pair NAME SMP [gdb|dev]: boot's vmw86-NAME, then its peer kvm-NAME.
+boot_pair() {
+	want "vmw86-$1" && boot "vmw86-$1" vmw86 "$2" "${3:-}"
+	want "kvm-$1" && boot "kvm-$1" kvm "$2" "${3:-}"
+}
+boot_pair smp1 1
+boot_pair smp2 2
+boot_pair smp4 4
 machine=q35
-want vmw86-q35 && boot vmw86-q35 vmw86 2
-want kvm-q35 && boot kvm-q35 kvm 2
+boot_pair q35 2
 machine=pc
-want vmw86-dev && boot vmw86-dev vmw86 2 dev
-want kvm-dev && boot kvm-dev kvm 2 dev
-want vmw86-gdb && boot vmw86-gdb vmw86 1 gdb
-want kvm-gdb && boot kvm-gdb kvm 1 gdb
+boot_pair dev 2 dev
+boot_pair gdb 1 gdb
 # The host's CPU (vmw86-cpu.c: its vendor, model and brand, with what
 # vmw86 offers), and a named model.
 cpu=host
-want vmw86-host && boot vmw86-host vmw86 2
-want kvm-host && boot kvm-host kvm 2
+boot_pair host 2
 cpu=EPYC
-want vmw86-epyc && boot vmw86-epyc vmw86 1
-want kvm-epyc && boot kvm-epyc kvm 1
+boot_pair epyc 1
 cpu=max
 want vmw86-reset-k && reset_boot vmw86-reset-k vmw86 k
 want vmw86-reset-t && reset_boot vmw86-reset-t vmw86 t
