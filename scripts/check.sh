@@ -105,10 +105,6 @@ progress() {
 	done
 }
 
-# One boot of the test machine with the suite; adds to the totals.
-# $1 names the pass, $2 are its extra kernel parameters, $3 its CPUs, $4
-# the tests of run_list it runs. The nosvm pass runs nosvm_list instead, on
-# a CPU without SVM, with its own harness checks (init's nosvm mode).
 # wedge_digest PASS CONSOLE WEDGE-LOG: the few lines that say what stopped
 # a pass: wedge.sh's events, the first kernel stall report with its RIP and
 # call trace, the CPUs' state from QEMU, and the functions of their RIPs.
@@ -122,6 +118,10 @@ wedge_digest() {
 	grep -E '^cpu [0-9]+: |^--- kernel-space|^ffff[0-9a-f]{12}' "$3" | head -n 16
 }
 
+# One boot of the test machine with the suite; adds to the totals.
+# $1 names the pass, $2 are its extra kernel parameters, $3 its CPUs, $4
+# the tests of run_list it runs. The nosvm pass runs nosvm_list instead, on
+# a CPU without SVM, with its own harness checks (init's nosvm mode).
 run_pass() {
 	local name=$1 params=$2 smp=$3 tests=$4
 	local log=$BUILD/testvm-console${VMW86_LOG_TAG:+-$VMW86_LOG_TAG}-$1.log
@@ -263,9 +263,9 @@ else
 		total_s=$((total_s + 1))
 	done
 fi
-# without QDIR's tests ($1: a list), when the qemu pass runs them
+# $all_tests without QDIR's tests, when the qemu pass runs them
 without_qemu() {
-	local t tests=" $1 "
+	local t tests=" ${all_tests//,/ } "
 	if [[ -n $qemu_pass ]]; then
 		for t in $qemu_tests; do tests=${tests// $t / }; done
 	fi
@@ -282,7 +282,7 @@ qemu_only() {
 for pass in $passes; do
 	case $pass in
 	la57)
-		tests=$(without_qemu "${all_tests//,/ }")
+		tests=$(without_qemu)
 		[[ -n ${tests// /} ]] && run_pass la57 "" "${VMW86_SMP:-2}" "$tests" ;;
 	qemu)
 		tests=$(qemu_only)
@@ -292,7 +292,7 @@ for pass in $passes; do
 			run_pass qemu "" "${VMW86_SMP:-2}" "$tests"
 		fi ;;
 	no5lvl)
-		tests=" $(without_qemu "${all_tests//,/ }") "
+		tests=" $(without_qemu) "
 		for t in $la57_only; do tests=${tests// $t / }; done
 		[[ -n ${tests// /} ]] && run_pass no5lvl no5lvl "${VMW86_SMP:-2}" "$tests" ;;
 	smp2) run_pass smp2 "" 2 "$smp_tests" ;;
