@@ -281,17 +281,15 @@ make_iso() {
 if [[ -n $qdir ]]; then
 	install -m 0755 "$qdir/qemu-system-x86_64" "$root/bin/qemu-system-x86_64"
 	add_libs "$qdir/qemu-system-x86_64"
-	mkdir -p "$root/usr/share/qemu"
-	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
-		/usr/share/qemu/kvmvapic.bin; do
-		[[ -r $f ]] || die "$f missing (packages seabios, qemu-system-data)"
-		cp -L "$f" "$root/usr/share/qemu/"
-	done
-	for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
-		[[ -r $f ]] || die "$f missing (package ovmf)"
-		cp -L "$f" "$root/usr/share/qemu/"
-	done
+	# The firmware only where QEMU boots guests (nosvm's only refuses).
 	if [[ -n $qlist ]]; then
+		mkdir -p "$root/usr/share/qemu"
+		for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+			/usr/share/qemu/kvmvapic.bin /usr/share/OVMF/OVMF_CODE_4M.fd \
+			/usr/share/OVMF/OVMF_VARS_4M.fd; do
+			[[ -r $f ]] || die "$f missing (packages seabios, qemu-system-data, ovmf)"
+			cp -L "$f" "$root/usr/share/qemu/"
+		done
 		install -m 0644 "$qdir"/*.cpio.gz "$root/tests/"
 		cat "$qdir/run_list" >>"$all_list"
 		[[ -z $rdir || ! -f $qdir/grub.cfg ]] || make_iso "$root/tests/guest-shell.iso"
