@@ -101,11 +101,15 @@ cp -L "$qemu_bin" "$extra/usr/bin/qemu-system-x86_64"
 for f in bios-microvm.bin linuxboot_dma.bin; do
 	cp -L "/usr/share/qemu/$f" "$extra/usr/share/qemu/$f"
 done
-ldd "$qemu_bin" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' |
-	while read -r lib; do
-		mkdir -p "$extra$(dirname "$lib")"
-		cp -L "$lib" "$extra$lib"
-	done
+# copy_libs BIN: the shared objects ldd names for BIN, at the same paths.
+copy_libs() {
+	ldd "$1" | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' |
+		while read -r lib; do
+			mkdir -p "$extra$(dirname "$lib")"
+			cp -L "$lib" "$extra$lib"
+		done
+}
+copy_libs "$qemu_bin"
 # Figures 10a and 10b: vmw86's build of QEMU (-accel vmw86 and kvm), as
 # make check builds it (VMW86_QEMU_ACCEL=0: not measured), beside Debian's,
 # with the firmware of its pc machine.
@@ -114,12 +118,7 @@ if [[ -n $QDIR ]]; then
 	cp -L "$QDIR/qemu-system-x86_64" "$extra/usr/bin/qemu-system-x86_64-vmw86"
 	cp -L /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
 		"$extra/usr/share/qemu/"
-	ldd "$QDIR/qemu-system-x86_64" |
-		awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' |
-		while read -r lib; do
-			mkdir -p "$extra$(dirname "$lib")"
-			cp -L "$lib" "$extra$lib"
-		done
+	copy_libs "$QDIR/qemu-system-x86_64"
 fi
 (cd "$extra" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -n -6 >>"$INITRD"
